@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from adventures import languages
+from adventures.errors import InvalidInput
+
+from .services import user_register
+
+
+class RegisterApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.RegexField(
+            r"^[\w.@+-]+\Z",
+            max_length=150,
+            error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
+        )
+        password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+        native_language = serializers.CharField(max_length=8, default="en")
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        username = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        native = payload.validated_data["native_language"]
+        if not languages.can_translate_to(native):
+            codes = ", ".join(o.code for o in languages.native_languages())
+            raise InvalidInput(
+                {
+                    "native_language": [
+                        f"We cannot translate into {native!r}. Choose one of: {codes}."
+                    ]
+                }
+            )
+        user = user_register(**payload.validated_data)
+        return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenApi(TokenObtainPairView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+
+class TokenRefreshApi(TokenRefreshView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"

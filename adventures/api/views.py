@@ -1,0 +1,127 @@
+"""The learner API: one view per use case; each parses, calls a service, renders."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from adventures import languages, selectors, services
+from adventures.models import CefrLevel
+
+from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
+
+
+class LanguageSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class LanguagesApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        target_languages = LanguageSerializer(many=True)
+        native_languages = LanguageSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer, summary="Languages we teach and translate into")
+    def get(self, request: Request) -> Response:
+        data = {
+            "target_languages": languages.target_languages(),
+            "native_languages": languages.native_languages(),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class AdventureListCreateApi(APIView):
+    throttle_scope = "adventure_create"
+
+    class InputSerializer(serializers.Serializer):
+        target_language = serializers.CharField(max_length=8)
+        native_language = serializers.CharField(max_length=8, required=False)
+        level = serializers.ChoiceField(choices=CefrLevel.choices, default=CefrLevel.A2)
+        theme = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def get_throttles(self):
+        # Only creating an adventure costs provider money; listing is free.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        responses=AdventureSerializer(many=True),
+        summary="Your adventures, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.adventure_list(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(AdventureSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: AdventureSerializer},
+        summary="Start an adventure; its first entry is generated in the background",
+    )
+    def post(self, request: Request) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        adventure = services.adventure_create(user=request.user, **payload.validated_data)
+        adventure = selectors.adventure_get(user=request.user, adventure_id=adventure.id)
+        return Response(AdventureSerializer(adventure).data, status=status.HTTP_201_CREATED)
+
+
+class AdventureDetailApi(APIView):
+    @extend_schema(responses=AdventureSerializer, summary="One adventure with its entries")
+    def get(self, request: Request, adventure_id) -> Response:
+        adventure = selectors.adventure_get(user=request.user, adventure_id=adventure_id)
+        return Response(AdventureSerializer(adventure).data)
+
+
+class EntryDetailApi(APIView):
+    @extend_schema(responses=EntrySerializer, summary="A full entry")
+    def get(self, request: Request, adventure_id, entry_id) -> Response:
+        entry = selectors.entry_get(user=request.user, adventure_id=adventure_id, entry_id=entry_id)
+        return Response(EntrySerializer(entry, context={"request": request}).data)
+
+
+class DecisionCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        entry_id = serializers.UUIDField()
+        choice_id = serializers.UUIDField()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        entry_id = serializers.UUIDField()
+        choice_id = serializers.UUIDField()
+        next_entry = EntrySummarySerializer()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        summary="Choose how the story goes on; the next entry is generated in the background",
+    )
+    def post(self, request: Request, adventure_id) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        decision = services.decision_record(
+            user=request.user, adventure_id=adventure_id, **payload.validated_data
+        )
+        return Response(self.OutputSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class EntryRetryApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            202: EntrySummarySerializer,
+            409: inline_serializer("Conflict", {"detail": serializers.CharField()}),
+        },
+        summary="Generate an entry in error again, resuming after its last finished step",
+    )
+    def post(self, request: Request, adventure_id, entry_id) -> Response:
+        entry = services.entry_retry(
+            user=request.user, adventure_id=adventure_id, entry_id=entry_id
+        )
+        return Response(EntrySummarySerializer(entry).data, status=status.HTTP_202_ACCEPTED)

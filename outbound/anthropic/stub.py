@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from outbound import stub_corpus
+from outbound.errors import ProviderError
+from outbound.latency import stub_delay
+
+from .base import GeneratedPassage, GenerationRequest
+
+
+class StubGenerator:
+    """Tells the corpus story in the target language, deterministically.
+
+    Each passage after the first opens with the consequence of the choice that
+    led to it; the final passage concludes the story and offers no choices.
+    """
+
+    async def generate(self, request: GenerationRequest) -> GeneratedPassage:
+        await stub_delay("generate")
+        lang = request.target_language
+        if lang not in stub_corpus.LANGUAGES:
+            raise ProviderError(
+                f"the stub generator cannot write in {lang!r}",
+                provider="stub-generator",
+                transient=False,
+            )
+        column = stub_corpus.LANGUAGES.index(lang)
+        sentences: list[str] = []
+        if request.position > 1 and request.chosen_index is not None:
+            previous = stub_corpus.scene_for(request.position - 1, is_final=False)
+            if request.chosen_index < len(previous.choices):
+                sentences.append(previous.choices[request.chosen_index].reaction[column])
+        scene = stub_corpus.scene_for(request.position, is_final=request.is_final)
+        sentences.extend(row[column] for row in scene.sentences)
+        choices = [choice.text[column] for choice in scene.choices]
+        words = sum(len(s.split()) for s in sentences + choices)
+        return GeneratedPassage(
+            sentences=sentences,
+            choices=choices,
+            title=stub_corpus.TITLE[column] if request.position == 1 else None,
+            input_tokens=200 + 40 * len(request.history),
+            output_tokens=int(words * 1.6),
+        )

@@ -1,0 +1,94 @@
+"""spaCy, offline: a trained model where one is installed, else a blank
+pipeline with the lookup lemmatizer from ``spacy-lookups-data``.
+
+It is the real annotator and also what runs "stubbed": it needs no network and
+no key. Pipelines load lazily, once per process (1-5 s), then annotate a
+passage in about a millisecond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import threading
+from typing import Any
+
+from outbound.errors import ProviderError
+from outbound.latency import stub_delay
+
+from .base import AnnotatedToken
+
+# Languages with lemma lookup tables in spacy-lookups-data that we teach.
+LOOKUP_LANGUAGES = frozenset({"es", "fr", "de", "it", "pt"})
+
+
+class SpacyAnnotator:
+    def __init__(self, models: dict[str, str] | None = None) -> None:
+        self._models = models or {}
+        self._pipelines: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def supports(self, language: str) -> bool:
+        return language in LOOKUP_LANGUAGES or self._model_installed(language)
+
+    def _model_installed(self, language: str) -> bool:
+        model = self._models.get(language)
+        return bool(model) and importlib.util.find_spec(model) is not None
+
+    def _pipeline(self, language: str) -> Any:
+        with self._lock:
+            if language not in self._pipelines:
+                import spacy
+
+                if self._model_installed(language):
+                    nlp = spacy.load(self._models[language])
+                else:
+                    nlp = spacy.blank(language)
+                    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+                    nlp.initialize()
+                self._pipelines[language] = nlp
+            return self._pipelines[language]
+
+    def annotate_sync(self, sentences: list[str], language: str) -> list[AnnotatedToken]:
+        if not self.supports(language):
+            raise ProviderError(
+                f"no spaCy pipeline for {language!r}", provider="spacy", transient=False
+            )
+        nlp = self._pipeline(language)
+        table = None
+        if "lemmatizer" in nlp.pipe_names:
+            lookups = nlp.get_pipe("lemmatizer").lookups
+            if lookups.has_table("lemma_lookup"):
+                table = lookups.get_table("lemma_lookup")
+        tokens: list[AnnotatedToken] = []
+        for index, doc in enumerate(nlp.pipe(sentences)):
+            for token in doc:
+                if token.is_space:
+                    continue
+                lemma = token.lemma_ or token.text
+                # The lookup table is case-sensitive: "Caminas" is not in it,
+                # "caminas" is. Fall back to the lower-cased form.
+                if table is not None and lemma == token.text and not token.is_lower:
+                    lemma = table.get(token.lower_, lemma)
+                tokens.append(
+                    AnnotatedToken(
+                        text=token.text,
+                        lemma=lemma,
+                        pos=token.pos_ or _lexical_pos(token),
+                        sentence=index,
+                    )
+                )
+        return tokens
+
+    async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
+        await stub_delay("annotate")  # 0 unless STUB_LATENCY_MS says otherwise
+        return await asyncio.to_thread(self.annotate_sync, sentences, language)
+
+
+def _lexical_pos(token: Any) -> str:
+    """What can be told without a tagger: punctuation and numbers."""
+    if token.is_punct:
+        return "PUNCT"
+    if token.like_num:
+        return "NUM"
+    return ""

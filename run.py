@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Set up the checkout and run langlearn: ``python3 run.py serve`` or ``test``.
+
+Standard library only, so it runs on a machine that has nothing but Python 3.11+.
+It creates ``.venv`` beside this file, installs the dependencies declared in
+``pyproject.toml`` (again only when that file changes), and then:
+
+- ``serve``: applies migrations and runs the web server and the Procrastinate
+  worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
+  is set. Ctrl-C stops both.
+- ``test``: runs ``ruff check``, ``ruff format --check`` and the pytest suite
+  (extra arguments go to pytest).
+- ``setup``: only installs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".langlearn-installed"
+
+if sys.version_info < (3, 11):  # noqa: UP036 - run.py may be started by an older python3
+    sys.exit("langlearn needs Python 3.11 or newer.")
+
+
+def _requirements() -> list[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+
+
+def setup() -> None:
+    """Create the virtualenv and install what pyproject.toml declares, once."""
+    requirements = _requirements()
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    if not PYTHON.exists():
+        print(f"-> creating virtualenv in {VENV}", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    print("-> installing dependencies (first run takes a minute or two)", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    # The project itself is not installed: it runs from the checkout, so one
+    # virtualenv serves every worktree of it.
+    subprocess.run([*pip, "install", *requirements], check=True)
+    STAMP.write_text(digest)
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, check=True)
+
+
+def serve() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    _manage("migrate", "--no-input")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    web = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "langlearn.wsgi",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            os.environ.get("WEB_CONCURRENCY", "2"),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+        ],
+        cwd=ROOT,
+    )
+    worker = subprocess.Popen([str(PYTHON), "manage.py", "procrastinate", "worker"], cwd=ROOT)
+    base = f"http://{host}:{port}"
+    print(
+        f"""
+langlearn is running (web pid {web.pid}, worker pid {worker.pid}).
+  API docs:  {base}/api/docs/
+  Admin:     {base}/admin/  (create a staff user: .venv/bin/python manage.py createsuperuser)
+  Get a token:
+    curl -s -X POST {base}/api/auth/register -H 'Content-Type: application/json' \\
+         -d '{{"username": "ana", "password": "a-long-passphrase"}}'
+    curl -s -X POST {base}/api/auth/token -H 'Content-Type: application/json' \\
+         -d '{{"username": "ana", "password": "a-long-passphrase"}}'
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+    children = [web, worker]
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM)]
+    return 1 if failed else 0
+
+
+def test(pytest_args: list[str]) -> int:
+    steps = [
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "ruff"), "format", "--check", "."],
+        [str(PYTHON), "-m", "pytest", *pytest_args],
+    ]
+    for step in steps:
+        print(
+            "->",
+            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
+            flush=True,
+        )
+        code = subprocess.run(step, cwd=ROOT).returncode
+        if code:
+            return code
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command not in {"serve", "test", "setup"}:
+        print(__doc__)
+        return 0 if command in {"help", "-h", "--help"} else 2
+    setup()
+    if command == "serve":
+        return serve()
+    if command == "test":
+        return test(argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

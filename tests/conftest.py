@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from outbound import factory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(
+    predicate: Callable[[], Any],
+    *,
+    timeout: float = 30,
+    interval: float = 0.1,
+    what: str = "",
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path: Path) -> Iterator[None]:
+    """Stub providers, audio in a temporary folder, fresh throttle counters."""
+    settings.STUB_GENERATION = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    audio = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path / "media", "base_url": settings.MEDIA_URL},
+    }
+    settings.STORAGES = {**settings.STORAGES, "default": audio, "audio": audio}
+    factory.reset()
+    yield
+    factory.reset()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request) -> None:
+    if "django_db_setup" in request.fixturenames or request.node.get_closest_marker("django_db"):
+        cache.clear()
+
+
+def make_user(username: str = "ana", password: str = "a-long-passphrase", **extra: Any) -> User:
+    return User.objects.create_user(username=username, password=password, **extra)
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def learner(db) -> User:
+    return make_user()
+
+
+@pytest.fixture
+def api(learner) -> APIClient:
+    return client_for(learner)
+
+
+@pytest.fixture
+def anonymous() -> APIClient:
+    return APIClient()
+
+
+def truncate_jobs() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_jobs, procrastinate_events, "
+            "procrastinate_periodic_defers, procrastinate_workers CASCADE"
+        )
+
+
+def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for a child process using this test run's database."""
+    env = {
+        **os.environ,
+        "DATABASE_NAME": connection.settings_dict["NAME"],
+        "STUB_GENERATION": "true",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path, transactional_db) -> Iterator[Callable[..., Worker]]:
+    """Start ``manage.py procrastinate worker`` as a real separate process."""
+    truncate_jobs()
+    workers: list[Worker] = []
+
+    def start(*args: str, **env: str) -> Worker:
+        log = tmp_path / f"worker-{len(workers)}.log"
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "procrastinate", "worker", *args],
+            cwd=ROOT,
+            env=subprocess_env(tmp_path, **env),
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        worker = Worker(process, log)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        code = worker.stop(timeout=10)
+        if code not in (0, -signal.SIGTERM, -signal.SIGKILL):
+            print(f"--- worker log ({worker.log}) exited {code} ---\n{worker.output()}")
+    truncate_jobs()
