@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from adventures import languages, selectors, services
 from adventures.models import CefrLevel
 
+from .pagination import Pagination
 from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
 
 
@@ -53,7 +53,7 @@ class AdventureListCreateApi(APIView):
         summary="Your adventures, newest first",
     )
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(
             selectors.adventure_list(user=request.user), request, view=self
         )

@@ -69,7 +69,7 @@ class SpacyAnnotator:
                 # The lookup table is case-sensitive: "Caminas" is not in it,
                 # "caminas" is. Fall back to the lower-cased form.
                 if table is not None and lemma == token.text and not token.is_lower:
-                    lemma = table.get(token.lower_, lemma)
+                    lemma = _first(table.get(token.lower_, lemma))
                 tokens.append(
                     AnnotatedToken(
                         text=token.text,
@@ -83,6 +83,11 @@ class SpacyAnnotator:
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
         await stub_delay("annotate")  # 0 unless STUB_LATENCY_MS says otherwise
         return await asyncio.to_thread(self.annotate_sync, sentences, language)
+
+
+def _first(value: str | list[str]) -> str:
+    # Some tables (French) hold several candidate lemmas for one form.
+    return value[0] if isinstance(value, list) and value else str(value)
 
 
 def _lexical_pos(token: Any) -> str:
