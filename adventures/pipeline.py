@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
+import psycopg
 from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.utils import timezone
+from procrastinate.contrib.django.utils import connector_params
 
 from outbound import factory
 from outbound.anthropic.base import GeneratedPassage, GenerationRequest, PastEntry
@@ -45,6 +49,34 @@ class Passage:
 
 
 async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> None:
+    async with entry_lock(entry_id) as acquired:
+        if not acquired:
+            # The same entry is being generated right now, by a job that was
+            # re-queued while it still ran (the admin's "retry", a rescue that
+            # raced a slow heartbeat). That run will finish the entry.
+            logger.warning("entry %s is already being generated; skipping", entry_id)
+            return
+        await _run(adventure_id=adventure_id, entry_id=entry_id, user_id=user_id)
+
+
+@asynccontextmanager
+async def entry_lock(entry_id: UUID) -> AsyncIterator[bool]:
+    """A PostgreSQL advisory lock on the entry, held on a connection of its own
+    for the whole run: if the worker dies, the server drops the connection and
+    the lock with it, so a lock can never outlive its holder."""
+    params = await sync_to_async(connector_params)()
+    key = int.from_bytes(entry_id.bytes[:8], "big", signed=True)
+    async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
+        row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", [key])).fetchone()
+        acquired = bool(row and row[0])
+        try:
+            yield acquired
+        finally:
+            if acquired and not conn.closed:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+async def _run(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> None:
     entry = await _start(adventure_id=adventure_id, entry_id=entry_id, user_id=user_id)
     if entry is None:
         logger.info("entry %s is already complete; nothing to do", entry_id)

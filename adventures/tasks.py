@@ -13,6 +13,7 @@ module move must not strand queued jobs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from procrastinate import JobContext, RetryDecision
 from procrastinate.contrib.django import app
+from procrastinate.exceptions import JobAborted
 from procrastinate.retry import BaseRetryStrategy
 
 from outbound.errors import ProviderError
@@ -61,6 +63,10 @@ class PipelineRetryStrategy(BaseRetryStrategy):
     """
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, JobAborted | asyncio.CancelledError):
+            # Cut off by a worker shutdown (the grace period ran out): the job
+            # did not fail, run it again as soon as a worker is up.
+            return RetryDecision(retry_in={"seconds": 0})
         policy = settings.PIPELINE_RETRY
         if not is_transient(exception) or job.attempts + 1 >= policy["max_attempts"]:
             return None
@@ -105,3 +111,31 @@ async def generate_adventure_entry(
         else:
             logger.warning("entry %s failed, will retry: %s", entry_id, exc)
         raise
+
+
+@app.periodic(cron=settings.STALLED_RESCUE_CRON, periodic_id="rescue_stalled_jobs")
+@app.task(
+    name="adventures.rescue_stalled_jobs",
+    queue=settings.MAINTENANCE_QUEUE,
+    # One queued rescue at a time, and no `lock`: a rescue must never wait
+    # behind the jobs it is meant to free.
+    queueing_lock="rescue_stalled_jobs",
+    pass_context=True,
+)
+async def rescue_stalled_jobs(context: JobContext, timestamp: int) -> int:
+    """Put the jobs of dead workers back in the queue.
+
+    A worker killed without warning (SIGKILL, OOM, a lost machine) leaves its
+    jobs ``doing`` forever, and every later job sharing their lock waits behind
+    them. Workers send heartbeats; once one has been silent for
+    ``WORKER_STALLED_TIMEOUT`` seconds its jobs are retried. The pipeline
+    resumes after the steps those jobs had finished.
+    """
+    manager = context.app.job_manager
+    stalled = await manager.get_stalled_jobs(
+        seconds_since_heartbeat=settings.WORKER_STALLED_TIMEOUT
+    )
+    for job in stalled:
+        logger.warning("rescuing stalled job %s (%s)", job.id, job.call_string)
+        await manager.retry_job(job)
+    return len(stalled)

@@ -92,3 +92,25 @@ def parse_latencies(raw: str, steps: tuple[str, ...]) -> dict[str, int]:
         if latencies[step] < 0:
             raise ImproperlyConfigured(f"STUB_LATENCY_MS: {step} must not be negative")
     return latencies
+
+
+def parse_faults(raw: str, steps: tuple[str, ...]) -> dict[str, tuple[int, bool]]:
+    """Parse ``STUB_FAULTS`` (``translate=2,generate=1:permanent``).
+
+    Returns ``{step: (failing calls, transient)}`` for the steps named.
+    """
+    faults: dict[str, tuple[int, bool]] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        step, sep, value = item.partition("=")
+        count, _, kind = value.partition(":")
+        step, kind = step.strip(), (kind.strip() or "transient")
+        if not sep or step not in steps or kind not in {"transient", "permanent"}:
+            raise ImproperlyConfigured(
+                f"STUB_FAULTS: expected step=count[:transient|permanent] with step one of "
+                f"{', '.join(steps)}; got {item!r}"
+            )
+        try:
+            faults[step] = (int(count), kind == "transient")
+        except ValueError:
+            raise ImproperlyConfigured(f"STUB_FAULTS: {step} needs a whole count") from None
+    return faults

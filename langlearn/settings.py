@@ -22,6 +22,7 @@ from langlearn.env import (
     env_list,
     env_secret,
     env_str,
+    parse_faults,
     parse_latencies,
 )
 
@@ -235,12 +236,20 @@ SPECTACULAR_SETTINGS = {
 
 # --- Worker and pipeline --------------------------------------------------------
 PIPELINE_QUEUE = "adventure_pipeline"
+MAINTENANCE_QUEUE = "maintenance"
+# A worker that has not sent a heartbeat for this long is dead; its jobs are
+# rescued by the periodic task in adventures/tasks.py.
+WORKER_STALLED_TIMEOUT = env_float("WORKER_STALLED_TIMEOUT", 30.0)
 PROCRASTINATE_WORKER_DEFAULTS = {
-    "queues": env_list("WORKER_QUEUES", [PIPELINE_QUEUE]),
+    "queues": env_list("WORKER_QUEUES", [PIPELINE_QUEUE, MAINTENANCE_QUEUE]),
     "concurrency": env_int("WORKER_CONCURRENCY", 8, minimum=1),
     "fetch_job_polling_interval": env_float("WORKER_POLLING_INTERVAL", 5.0),
     "shutdown_graceful_timeout": env_float("WORKER_SHUTDOWN_TIMEOUT", 60.0),
+    "update_heartbeat_interval": env_float("WORKER_HEARTBEAT_INTERVAL", 10.0),
+    "stalled_worker_timeout": WORKER_STALLED_TIMEOUT,
 }
+# How often the stalled-job rescue runs (cron; a sixth field means seconds).
+STALLED_RESCUE_CRON = env_str("STALLED_RESCUE_CRON", "* * * * *")
 # Retries of a failed pipeline job: attempts count every run, the first one
 # included; waits are seconds (exponential, capped, plus random jitter).
 PIPELINE_RETRY = {
@@ -259,6 +268,12 @@ STUB_GENERATION = env_bool("STUB_GENERATION", default=False)
 STUB_LATENCY_MS = parse_latencies(
     env_str("STUB_LATENCY_MS"), ("generate", "translate", "annotate", "voice")
 )
+# Fault injection for tests and drills: "translate=2" makes the first 2 stub
+# translate calls of each process fail (transiently); "generate=1:permanent"
+# makes the first generate call fail for good. STUB_CALL_LOG names a file
+# that receives one line per stub call.
+STUB_FAULTS = parse_faults(env_str("STUB_FAULTS"), ("generate", "translate", "annotate", "voice"))
+STUB_CALL_LOG = env_str("STUB_CALL_LOG")
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 DEEPL_API_KEY = env_secret("DEEPL_API_KEY")
 GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
