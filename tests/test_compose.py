@@ -115,7 +115,8 @@ def test_every_stack_renders_with_api_worker_and_a_healthy_database(stacks, stac
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
     assert any(port["target"] == 8000 for port in api["ports"])
 
-    assert worker["command"][-1 if stack != "dev" else 5] == "compose/start-worker"
+    # (The dev stack wraps the same script in watchfiles.)
+    assert "compose/start-worker" in worker["command"]
     assert worker["healthcheck"]["test"] == WORKER_HEALTHCHECK
     assert worker["depends_on"]["db"]["condition"] == "service_healthy"
     # The worker starts after the api is healthy, i.e. after its migrations.
