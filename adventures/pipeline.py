@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 from asgiref.sync import sync_to_async
@@ -257,7 +258,11 @@ def _save_audio(entry: Entry, name: str, content_type: str, duration_ms: int, si
             "size_bytes": size,
         },
     )
-    Entry.objects.filter(id=entry.id).update(voiced_at=timezone.now(), updated_at=timezone.now())
+    Entry.objects.filter(id=entry.id).update(
+        voiced_at=timezone.now(),
+        audio_seconds=Decimal(duration_ms) / 1000,
+        updated_at=timezone.now(),
+    )
 
 
 @sync_to_async

@@ -70,6 +70,9 @@ class SpacyAnnotator:
                 # "caminas" is. Fall back to the lower-cased form.
                 if table is not None and lemma == token.text and not token.is_lower:
                     lemma = table.get(token.lower_, lemma)
+                # Some tables (French) hold a list of candidates: take the first.
+                if isinstance(lemma, list):
+                    lemma = lemma[0] if lemma else token.text
                 tokens.append(
                     AnnotatedToken(
                         text=token.text,
