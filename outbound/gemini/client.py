@@ -66,6 +66,8 @@ class GeminiVoice:
             raise ProviderError(f"no voice for {language!r}", provider=PROVIDER, transient=False)
         config = types.GenerateContentConfig(
             response_modalities=["AUDIO"],
+            # No tools here: skip the SDK's automatic function calling loop.
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
             speech_config=types.SpeechConfig(
                 voice_config=types.VoiceConfig(
                     prebuilt_voice_config=types.PrebuiltVoiceConfig(
