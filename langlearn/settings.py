@@ -178,13 +178,15 @@ elif STORAGE_BACKEND == "s3":
             "access_key": env_secret("STORAGE_ACCESS_KEY") or None,
             "secret_key": env_secret("STORAGE_SECRET_KEY") or None,
             "region_name": env_str("STORAGE_REGION") or None,
-            "addressing_style": env_str("STORAGE_ADDRESSING_STYLE", "path"),
-            "signature_version": "s3v4",
             "querystring_auth": env_bool("STORAGE_SIGNED_URLS", True),
             "file_overwrite": True,
             "object_parameters": {"CacheControl": AUDIO_CACHE_CONTROL},
-            # botocore's own retries off (the job queue retries); timeouts on.
+            # A client_config replaces django-storages' own, so it carries the
+            # addressing style and signature version too. botocore's retries
+            # are off (the job queue retries); timeouts are on.
             "client_config": BotocoreConfig(
+                s3={"addressing_style": env_str("STORAGE_ADDRESSING_STYLE", "path")},
+                signature_version="s3v4",
                 connect_timeout=STORAGE_TIMEOUT,
                 read_timeout=STORAGE_TIMEOUT,
                 retries={"total_max_attempts": 1},
