@@ -85,6 +85,7 @@ class Entry(models.Model):
     llm_input_tokens = models.PositiveIntegerField(default=0)
     llm_output_tokens = models.PositiveIntegerField(default=0)
     translated_characters = models.PositiveIntegerField(default=0)
+    audio_seconds = models.DecimalField(max_digits=9, decimal_places=3, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 import psycopg
@@ -289,7 +290,11 @@ def _save_audio(entry: Entry, name: str, content_type: str, duration_ms: int, si
             "size_bytes": size,
         },
     )
-    Entry.objects.filter(id=entry.id).update(voiced_at=timezone.now(), updated_at=timezone.now())
+    Entry.objects.filter(id=entry.id).update(
+        voiced_at=timezone.now(),
+        audio_seconds=Decimal(duration_ms) / 1000,
+        updated_at=timezone.now(),
+    )
 
 
 @sync_to_async

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
 
 from .errors import NotFound
 from .models import Adventure, Entry
@@ -46,3 +48,31 @@ def entry_get(*, user: User, adventure_id: UUID, entry_id: UUID) -> Entry:
         )
     except Entry.DoesNotExist:
         raise NotFound("Entry not found.") from None
+
+
+@dataclass(frozen=True)
+class AdventureCosts:
+    """What the providers billed for an adventure, summed over its entries."""
+
+    entries: int
+    llm_input_tokens: int
+    llm_output_tokens: int
+    translated_characters: int
+    audio_seconds: Decimal
+
+
+def adventure_costs(adventure: Adventure) -> AdventureCosts:
+    totals = Entry.objects.filter(adventure=adventure).aggregate(
+        entries=Count("id"),
+        llm_input_tokens=Sum("llm_input_tokens"),
+        llm_output_tokens=Sum("llm_output_tokens"),
+        translated_characters=Sum("translated_characters"),
+        audio_seconds=Sum("audio_seconds"),
+    )
+    return AdventureCosts(
+        entries=totals["entries"],
+        llm_input_tokens=totals["llm_input_tokens"] or 0,
+        llm_output_tokens=totals["llm_output_tokens"] or 0,
+        translated_characters=totals["translated_characters"] or 0,
+        audio_seconds=totals["audio_seconds"] or Decimal(0),
+    )

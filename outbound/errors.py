@@ -27,3 +27,15 @@ class ProviderError(Exception):
         kind = "transient" if self.transient else "permanent"
         status = f" (HTTP {self.status})" if self.status else ""
         return f"{self.provider}: {self.message}{status} [{kind}]"
+
+
+# 408 request timeout, 409 conflict (Anthropic: try again), 425 too early,
+# 429 rate limited, 5xx server side (529 is Anthropic's "overloaded").
+TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def is_transient_status(status: int | None) -> bool:
+    """Whether an HTTP error status is worth retrying later."""
+    if status is None:
+        return True  # no answer at all: a connection problem
+    return status in TRANSIENT_STATUSES or status >= 500

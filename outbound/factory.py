@@ -24,6 +24,16 @@ def stubbed(key_setting: str) -> bool:
 
 @cache
 def get_generator() -> StoryGenerator:
+    if not stubbed("ANTHROPIC_API_KEY"):
+        from .anthropic.client import AnthropicGenerator
+
+        return AnthropicGenerator(
+            api_key=settings.ANTHROPIC_API_KEY,
+            model=settings.ANTHROPIC_MODEL,
+            base_url=settings.ANTHROPIC_BASE_URL,
+            timeout=settings.PROVIDER_TIMEOUT,
+            max_tokens=settings.ANTHROPIC_MAX_TOKENS,
+        )
     from .anthropic.stub import StubGenerator
 
     return StubGenerator()
@@ -31,6 +41,14 @@ def get_generator() -> StoryGenerator:
 
 @cache
 def get_translator() -> Translator:
+    if not stubbed("DEEPL_API_KEY"):
+        from .deepl.client import DeepLTranslator
+
+        return DeepLTranslator(
+            auth_key=settings.DEEPL_API_KEY,
+            server_url=settings.DEEPL_SERVER_URL,
+            timeout=settings.PROVIDER_TIMEOUT,
+        )
     from .deepl.stub import StubTranslator
 
     return StubTranslator()
@@ -38,6 +56,16 @@ def get_translator() -> Translator:
 
 @cache
 def get_voice() -> Voice:
+    if not stubbed("GEMINI_API_KEY"):
+        from .gemini.client import GeminiVoice
+
+        return GeminiVoice(
+            api_key=settings.GEMINI_API_KEY,
+            model=settings.GEMINI_TTS_MODEL,
+            voices=settings.GEMINI_VOICES,
+            base_url=settings.GEMINI_BASE_URL,
+            timeout=settings.PROVIDER_TIMEOUT,
+        )
     from .gemini.stub import StubVoice
 
     return StubVoice()

@@ -1,0 +1,234 @@
+"""The story generator on Anthropic's Messages API (``anthropic`` SDK, async).
+
+The model answers through a forced tool call, so the passage comes back as
+JSON (``{title?, sentences[], choices[]}``) instead of prose we would have to
+parse. The SDK drops ``minItems``/``maxItems`` from tool schemas, so the choice
+count is checked here; an unusable answer is a *transient* failure (the next
+attempt may well be fine). SDK retries are off: the job queue owns retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anthropic
+
+from outbound.errors import ProviderError, is_transient_status
+
+from .base import GeneratedPassage, GenerationRequest
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "anthropic"
+TOOL_NAME = "write_passage"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+MIN_CHOICES, MAX_CHOICES = 2, 4
+
+LANGUAGE_NAMES = {
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "en": "English",
+}
+
+# What each CEFR level means for the text we write: vocabulary and grammar the
+# learner can follow, and how long a sentence may be.
+LEVEL_GUIDE = {
+    "A1": "only very common everyday words, present tense, short simple sentences "
+    "(at most 8 words), no subordinate clauses",
+    "A2": "common everyday words, present and simple past tenses, short sentences "
+    "(at most 12 words), simple connectors like 'and', 'but', 'because'",
+    "B1": "familiar vocabulary with a few less common words, past and future tenses, "
+    "sentences of up to 18 words with some subordinate clauses",
+    "B2": "a broad vocabulary, all common tenses including the subjunctive where "
+    "natural, sentences of up to 25 words",
+    "C1": "rich and idiomatic vocabulary, complex sentences and varied structures",
+    "C2": "literary vocabulary and style, nuance and idiom, any sentence structure",
+}
+
+SYSTEM_PROMPT = (
+    "You write interactive stories for people learning a language. You write "
+    "only in the target language, at the learner's CEFR level, in the second "
+    "person ('you'). Each passage is 4 to 7 sentences long, continues the story "
+    "coherently from what happened before, and, unless it is the final passage, "
+    "ends at a moment where the learner must decide what to do next. You always "
+    f"answer by calling the {TOOL_NAME} tool."
+)
+
+
+def passage_tool(*, first: bool, final: bool) -> dict[str, Any]:
+    """The tool the model must call. The final passage's schema has no choices."""
+    properties: dict[str, Any] = {
+        "sentences": {
+            "type": "array",
+            "description": "The passage, one complete sentence per item, in order.",
+            "items": {"type": "string"},
+            "minItems": 1,
+        },
+    }
+    required = ["sentences"]
+    if not final:
+        properties["choices"] = {
+            "type": "array",
+            "description": (
+                f"{MIN_CHOICES} to {MAX_CHOICES} short, distinct actions the learner "
+                "can take next, each a sentence in the target language."
+            ),
+            "items": {"type": "string"},
+            "minItems": MIN_CHOICES,
+            "maxItems": MAX_CHOICES,
+        }
+        required.append("choices")
+    if first:
+        properties["title"] = {
+            "type": "string",
+            "description": "A short title for the whole story, in the target language.",
+        }
+        required.insert(0, "title")
+    return {
+        "name": TOOL_NAME,
+        "description": "Deliver the next passage of the story.",
+        "input_schema": {"type": "object", "properties": properties, "required": required},
+    }
+
+
+def build_prompt(request: GenerationRequest) -> str:
+    language = LANGUAGE_NAMES.get(request.target_language, request.target_language)
+    level = request.level.upper()
+    lines = [
+        f"Target language: {language} ({request.target_language}).",
+        f"Learner's level: CEFR {level}. Use {LEVEL_GUIDE.get(level, LEVEL_GUIDE['A2'])}.",
+        f"Theme: {request.theme or 'an adventure of your choosing'}.",
+        "",
+    ]
+    if request.history:
+        lines.append("The story so far:")
+        for number, past in enumerate(request.history, start=1):
+            lines.append(f"[Passage {number}] {past.text}")
+            if past.chosen:
+                lines.append(f"[The learner chose] {past.chosen}")
+        lines.append("")
+    if request.position == 1:
+        lines.append("Write the opening passage of the story and give the story a title.")
+    else:
+        lines.append(
+            f"Write passage {request.position}. It must open with what happens "
+            "because of the learner's last choice."
+        )
+    if request.is_final:
+        lines.append(
+            "This is the final passage: bring the story to a satisfying conclusion. "
+            "Offer no choices."
+        )
+    else:
+        lines.append(
+            f"End with {MIN_CHOICES} to {MAX_CHOICES} choices for what the learner does next."
+        )
+    return "\n".join(lines)
+
+
+class AnthropicGenerator:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        model: str,
+        base_url: str = "",
+        timeout: float = 60.0,
+        max_tokens: int = 2048,
+    ) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        # api_key and base_url are passed explicitly, so neither the
+        # environment (ANTHROPIC_BASE_URL) nor a profile on disk is consulted.
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=base_url or DEFAULT_BASE_URL,
+            timeout=timeout,
+            max_retries=0,
+        )
+
+    async def generate(self, request: GenerationRequest) -> GeneratedPassage:
+        first, final = request.position == 1, request.is_final
+        try:
+            message = await self._client.messages.create(
+                model=self.model,
+                max_tokens=self.max_tokens,
+                system=SYSTEM_PROMPT,
+                messages=[{"role": "user", "content": build_prompt(request)}],
+                tools=[passage_tool(first=first, final=final)],
+                tool_choice={"type": "tool", "name": TOOL_NAME},
+            )
+        except anthropic.APIStatusError as exc:
+            overloaded = exc.type in {"overloaded_error", "rate_limit_error", "api_error"}
+            raise ProviderError(
+                f"{exc.type or 'error'}: {exc.api_message or exc.message}",
+                provider=PROVIDER,
+                transient=overloaded or is_transient_status(exc.status_code),
+                status=exc.status_code,
+            ) from exc
+        except anthropic.APITimeoutError as exc:
+            raise ProviderError("request timed out", provider=PROVIDER, transient=True) from exc
+        except anthropic.APIConnectionError as exc:
+            raise ProviderError(
+                f"connection failed: {exc}", provider=PROVIDER, transient=True
+            ) from exc
+        except anthropic.AnthropicError as exc:
+            # Anything else the SDK raises (an unreadable body, say) may pass.
+            raise ProviderError(f"{exc}", provider=PROVIDER, transient=True) from exc
+        return parse_message(message, first=first, final=final)
+
+
+def _content_failure(problem: str) -> ProviderError:
+    return ProviderError(f"unusable answer: {problem}", provider=PROVIDER, transient=True)
+
+
+def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage:
+    """Turn the model's tool call into a passage, or reject it (transient)."""
+    stop_reason = getattr(message, "stop_reason", None)
+    if stop_reason in {"max_tokens", "refusal"}:
+        raise _content_failure(f"stopped by {stop_reason}")
+    blocks = getattr(message, "content", None) or []
+    call = next(
+        (
+            block
+            for block in blocks
+            if getattr(block, "type", None) == "tool_use"
+            and getattr(block, "name", None) == TOOL_NAME
+        ),
+        None,
+    )
+    if call is None or not isinstance(getattr(call, "input", None), dict):
+        raise _content_failure(f"no {TOOL_NAME} call (stop_reason {stop_reason!r})")
+    data: dict[str, Any] = call.input
+    sentences = _strings(data.get("sentences"), "sentences")
+    if not sentences:
+        raise _content_failure("the passage is empty")
+    choices = [] if final else _strings(data.get("choices"), "choices")
+    if not final and not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
+        raise _content_failure(f"expected {MIN_CHOICES}-{MAX_CHOICES} choices, got {len(choices)}")
+    title = data.get("title")
+    title = title.strip() if first and isinstance(title, str) and title.strip() else None
+    usage = getattr(message, "usage", None)
+    input_tokens = sum(
+        getattr(usage, field, None) or 0
+        for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
+    return GeneratedPassage(
+        sentences=sentences,
+        choices=choices,
+        title=title,
+        input_tokens=input_tokens,
+        output_tokens=getattr(usage, "output_tokens", None) or 0,
+    )
+
+
+def _strings(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _content_failure(f"{field} must be a list of strings")
+    return [item.strip() for item in value if item.strip()]

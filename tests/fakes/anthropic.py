@@ -1,0 +1,106 @@
+"""A fake of Anthropic's Messages API (``POST /v1/messages``).
+
+By default it answers like the model would: one forced ``write_passage`` tool
+call shaped by the tool schema it was sent (a title only when the schema asks
+for one, no choices when the schema has none), with realistic usage figures.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .server import FakeServer, Reply, Request, json_reply
+
+API_KEY = "sk-ant-test-key"
+
+PASSAGES = {
+    "es": {
+        "title": "La llave del faro",
+        "sentences": [
+            "Llegas a un pueblo pequeño junto al mar.",
+            "En la playa encuentras una llave vieja y oxidada.",
+            "Un pescador te mira con curiosidad.",
+        ],
+        "choices": [
+            "Preguntas al pescador por la llave.",
+            "Caminas hacia el faro.",
+            "Guardas la llave y vuelves al hotel.",
+        ],
+    },
+    "fr": {
+        "title": "La clé du phare",
+        "sentences": [
+            "Tu arrives dans un petit village au bord de la mer.",
+            "Sur la plage, tu trouves une vieille clé rouillée.",
+        ],
+        "choices": ["Tu parles au pêcheur.", "Tu marches vers le phare."],
+    },
+}
+ENDING = {
+    "es": ["Abres la puerta del faro con la llave.", "Desde arriba, ves todo el pueblo. Fin."],
+    "fr": ["Tu ouvres la porte du phare avec la clé.", "D'en haut, tu vois tout le village."],
+}
+
+
+def tool_answer(
+    tool_input: dict[str, Any], *, stop_reason: str = "tool_use", **usage: int
+) -> Reply:
+    return json_reply(
+        {
+            "id": "msg_01FakeFakeFake",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-haiku-4-5",
+            "content": [
+                {
+                    "type": "tool_use",
+                    "id": "toolu_01FakeFake",
+                    "name": "write_passage",
+                    "input": tool_input,
+                }
+            ],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": usage.get("input_tokens", 812),
+                "output_tokens": usage.get("output_tokens", 164),
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+            },
+        },
+        **{"request-id": "req_fake"},
+    )
+
+
+def error(status: int, kind: str, message: str) -> Reply:
+    return json_reply({"type": "error", "error": {"type": kind, "message": message}}, status)
+
+
+def respond(request: Request) -> Reply:
+    if request.method != "POST" or request.path != "/v1/messages":
+        return error(404, "not_found_error", f"no route {request.path}")
+    if (
+        request.headers.get("x-api-key") != API_KEY
+        and request.headers.get("authorization") != f"Bearer {API_KEY}"
+    ):
+        return error(401, "authentication_error", "invalid x-api-key")
+    body = request.json()
+    prompt = body["messages"][-1]["content"]
+    match = re.search(r"Target language: .*?\((\w+)\)", prompt)
+    language = match.group(1) if match else "es"
+    passage = PASSAGES.get(language, PASSAGES["es"])
+    schema = body["tools"][0]["input_schema"]["properties"]
+    answer: dict[str, Any] = {}
+    if "title" in schema:
+        answer["title"] = passage["title"]
+    if "choices" in schema:
+        answer["sentences"] = passage["sentences"]
+        answer["choices"] = passage["choices"]
+    else:
+        answer["sentences"] = ENDING.get(language, ENDING["es"])
+    return tool_answer(answer, input_tokens=600 + len(prompt) // 4)
+
+
+def fake_anthropic() -> FakeServer:
+    return FakeServer(respond)

@@ -1,0 +1,161 @@
+"""The real DeepL SDK, driven against a local fake of DeepL's API v2."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from outbound import factory
+from outbound.deepl.client import DeepLTranslator
+from outbound.errors import ProviderError
+
+from .fakes import deepl as fake
+from .fakes.server import FakeServer, Reply, json_reply
+
+PASSAGE = ["Llegas a un pueblo pequeño junto al mar.", "Caminas hacia el faro."]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with fake.fake_deepl() as server:
+        yield server
+
+
+def translator(server: FakeServer, *, timeout: float = 5.0, key: str = fake.AUTH_KEY):
+    return DeepLTranslator(auth_key=key, server_url=server.url, timeout=timeout)
+
+
+def translate(server: FakeServer, target: str = "en", **options):
+    return asyncio.run(
+        translator(server, **options).translate(
+            PASSAGE, source_language="es", target_language=target, context=" ".join(PASSAGE)
+        )
+    )
+
+
+def test_one_request_per_passage_with_context_and_billing(server):
+    result = translate(server)
+
+    [sent] = server.requests
+    assert sent.method == "POST"
+    assert sent.path == "/v2/translate"
+    assert sent.headers["authorization"] == f"DeepL-Auth-Key {fake.AUTH_KEY}"
+    body = sent.json()
+    assert body["text"] == PASSAGE
+    assert body["source_lang"] == "ES"
+    assert body["target_lang"] == "EN-GB"
+    assert body["split_sentences"] == "0"  # one translation per sentence, in order
+    assert body["context"] == " ".join(PASSAGE)
+    assert result.texts == [
+        "You arrive at a small village by the sea.",
+        "You walk towards the lighthouse.",
+    ]
+    assert result.billed_characters == sum(map(len, PASSAGE))
+
+
+@pytest.mark.parametrize(
+    ("native", "variants", "sent"),
+    [
+        ("en", {}, "EN-GB"),
+        ("en", {"DEEPL_ENGLISH_VARIANT": "EN-US"}, "EN-US"),
+        ("pt", {}, "PT-PT"),
+        ("pt", {"DEEPL_PORTUGUESE_VARIANT": "PT-BR"}, "PT-BR"),
+        ("de", {}, "DE"),
+    ],
+)
+def test_native_codes_map_to_deepl_targets(server, settings, native, variants, sent):
+    for name, value in variants.items():
+        setattr(settings, name, value)
+    result = translate(server, target=native)
+    assert server.requests[0].json()["target_lang"] == sent
+    assert len(result.texts) == 2
+
+
+@pytest.mark.django_db
+def test_target_languages_are_asked_once_and_cached(server):
+    first = translator(server)
+    assert first.can_translate_to("ja")
+    assert first.can_translate_to("en")
+    assert first.can_translate_to("pt")
+    assert not first.can_translate_to("ko")
+    names = {language.code: language.name for language in first.target_languages()}
+    assert names["en"] == "English"
+    assert names["pt"] == "Portuguese"
+    # Another process's translator finds the list in the shared cache.
+    assert translator(server).can_translate_to("fr")
+    assert [r.path for r in server.requests] == ["/v2/languages"]
+    assert server.requests[0].body == b"type=target"
+
+
+@pytest.mark.django_db
+def test_languages_fall_back_when_deepl_is_down(server):
+    server.queue(json_reply({"message": "Service unavailable"}, 503))
+    assert translator(server).can_translate_to("en")
+
+
+@pytest.mark.django_db
+def test_the_api_offers_deepls_languages(server, settings, api):
+    settings.STUB_GENERATION = False
+    settings.DEEPL_API_KEY = fake.AUTH_KEY
+    settings.DEEPL_SERVER_URL = server.url
+    factory.reset()
+
+    native = api.get("/api/languages").json()["native_languages"]
+    assert {"code": "ja", "name": "Japanese"} in native
+
+    refused = api.post(
+        "/api/adventures", {"target_language": "es", "native_language": "ko"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "ko" in str(refused.json())
+
+
+@pytest.mark.parametrize(
+    ("status", "transient"),
+    [(429, True), (500, True), (503, True), (400, False), (403, False), (456, False)],
+)
+def test_http_errors_are_mapped(server, status, transient):
+    server.queue(json_reply({"message": "nope"}, status))
+    with pytest.raises(ProviderError) as caught:
+        translate(server)
+    assert caught.value.transient is transient
+    assert caught.value.status == status
+    assert len(server.requests) == 1  # SDK retries are off
+
+
+def test_a_wrong_key_is_permanent(server):
+    with pytest.raises(ProviderError) as caught:
+        translate(server, key="wrong:fx")
+    assert caught.value.transient is False
+    assert caught.value.status == 403
+
+
+def test_an_unsupported_target_is_permanent(server):
+    with pytest.raises(ProviderError) as caught:
+        translate(server, target="ko")
+    assert caught.value.transient is False
+
+
+def test_a_slow_answer_times_out_as_transient(server):
+    server.queue(Reply(delay=5))
+    with pytest.raises(ProviderError, match="timed out") as caught:
+        translate(server, timeout=0.2)
+    assert caught.value.transient is True
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(body="<html>Bad gateway</html>", headers={"Content-Type": "text/html"}),
+        json_reply({"translations": [{"text": "Only one", "detected_source_language": "ES"}]}),
+        json_reply({"translations": [{"text": "One", "billed_characters": 3}]}),
+    ],
+    ids=["html", "no-billing", "one-of-two"],
+)
+def test_a_malformed_or_incomplete_body_is_transient(server, reply):
+    server.queue(reply)
+    with pytest.raises(ProviderError, match="malformed") as caught:
+        translate(server)
+    assert caught.value.transient is True
