@@ -149,3 +149,27 @@ def test_a_job_cut_off_by_shutdown_is_retried_not_lost(start_worker):
     assert job_of(entry_id).status == "todo"
     second = start_worker()
     entry_reaches(entry_id, "complete", second)
+
+
+def test_no_second_job_can_join_an_entry_waiting_for_its_retry(start_worker, tmp_path):
+    """The queueing-lock trap: a failed job going back to ``todo`` must never
+    find another queued job of its entry holding the lock. New jobs are only
+    deferred for new entries and entries in ``error``, and an entry waiting for
+    a retry is not in error."""
+    from adventures.errors import ConflictError
+    from adventures.services import defer_entry_job
+
+    log = tmp_path / "calls.log"
+    retries = {**FAST_RETRIES, "PIPELINE_RETRY_WAIT_MIN": "2", "PIPELINE_RETRY_JITTER": "0"}
+    worker = start_worker(STUB_FAULTS="translate=1", STUB_CALL_LOG=str(log), **retries)
+    client, adventure_id, entry_id = start_adventure()
+    wait_for(lambda: calls(log)["translate"] == 1, timeout=60, what="the first failure")
+    wait_for(lambda: job_of(entry_id).status == "todo", timeout=30, what="the retry to be queued")
+
+    response = client.post(f"/api/adventures/{adventure_id}/entries/{entry_id}/retry")
+    assert response.status_code == 409
+    with pytest.raises(ConflictError):
+        defer_entry_job(Entry.objects.select_related("adventure").get(id=entry_id))
+
+    entry_reaches(entry_id, "complete", worker)
+    assert job_of(entry_id).status == "succeeded"  # still exactly one job
