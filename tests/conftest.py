@@ -174,13 +174,20 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-class Worker:
-    def __init__(self, process: subprocess.Popen, log: Path) -> None:
-        self.process = process
+class Process:
+    """A child process of a test, its output going to a log file."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def running(self) -> bool:
+        return self.process.poll() is None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self.process.poll() is None:
@@ -193,6 +200,27 @@ class Worker:
         return self.process.returncode
 
 
+Worker = Process
+
+
+def poll_entry_complete(
+    client: APIClient, adventure_id: str, entry_id: str, worker: Process
+) -> dict:
+    """Poll the API until the entry is complete; fail (showing the worker's
+    log) if it ends in error or the deadline passes."""
+
+    def complete():
+        body = client.get(f"/api/adventures/{adventure_id}/entries/{entry_id}").json()
+        assert body["status"] != "error", body
+        return body if body["status"] == "complete" else None
+
+    try:
+        return wait_for(complete, timeout=60, what=f"entry {entry_id} to complete")
+    except BaseException:
+        print(worker.output())
+        raise
+
+
 @pytest.fixture
 def start_worker(tmp_path: Path, transactional_db) -> Iterator[Callable[..., Worker]]:
     """Start ``manage.py procrastinate worker`` as a real separate process."""
@@ -200,15 +228,11 @@ def start_worker(tmp_path: Path, transactional_db) -> Iterator[Callable[..., Wor
     workers: list[Worker] = []
 
     def start(*args: str, **env: str) -> Worker:
-        log = tmp_path / f"worker-{len(workers)}.log"
-        process = subprocess.Popen(
+        worker = Process(
             [sys.executable, "manage.py", "procrastinate", "worker", *args],
-            cwd=ROOT,
-            env=subprocess_env(tmp_path, **env),
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
+            subprocess_env(tmp_path, **env),
+            tmp_path / f"worker-{len(workers)}.log",
         )
-        worker = Worker(process, log)
         workers.append(worker)
         return worker
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +22,15 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, client_for, make_user, subprocess_env, truncate_jobs, wait_for
+from .conftest import (
+    ROOT,
+    Process,
+    client_for,
+    make_user,
+    subprocess_env,
+    truncate_jobs,
+    wait_for,
+)
 
 COMPOSE = ROOT / "compose"
 BIN = Path(sys.executable).parent
@@ -368,30 +375,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-class Process:
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self.process = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self, timeout: float = 30) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
 
 
 @pytest.fixture

@@ -8,22 +8,9 @@ import wave
 import pytest
 from rest_framework.test import APIClient
 
-from .conftest import wait_for
+from .conftest import poll_entry_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _poll_entry(client: APIClient, adventure_id: str, entry_id: str, worker) -> dict:
-    def complete():
-        body = client.get(f"/api/adventures/{adventure_id}/entries/{entry_id}").json()
-        assert body["status"] != "error", body
-        return body if body["status"] == "complete" else None
-
-    try:
-        return wait_for(complete, timeout=60, what=f"entry {entry_id} to complete")
-    except BaseException:
-        print(worker.output())
-        raise
 
 
 def test_a_learner_plays_an_adventure_through_the_worker(start_worker, settings):
@@ -60,7 +47,7 @@ def test_a_learner_plays_an_adventure_through_the_worker(start_worker, settings)
     [first] = adventure["entries"]
     assert first["status"] == "pending"
 
-    entry = _poll_entry(client, adventure["id"], first["id"], worker)
+    entry = poll_entry_complete(client, adventure["id"], first["id"], worker)
     adventure = client.get(f"/api/adventures/{adventure['id']}").json()
     assert adventure["status"] == "active"
     assert adventure["title"] == "El faro del acantilado"
@@ -95,7 +82,7 @@ def test_a_learner_plays_an_adventure_through_the_worker(start_worker, settings)
     next_entry = decided.json()["next_entry"]
     assert next_entry["position"] == 2
 
-    second = _poll_entry(client, adventure["id"], next_entry["id"], worker)
+    second = poll_entry_complete(client, adventure["id"], next_entry["id"], worker)
     # The next passage follows from the choice the learner made.
     assert second["sentences"][0]["text"] == (
         "Los pescadores se ríen, pero uno de ellos te dibuja un mapa."
@@ -111,13 +98,13 @@ def test_the_story_ends_with_a_final_entry_without_choices(start_worker, setting
     worker = start_worker()
     client = client_for(make_user())
     adventure = client.post("/api/adventures", {"target_language": "fr"}, format="json").json()
-    first = _poll_entry(client, adventure["id"], adventure["entries"][0]["id"], worker)
+    first = poll_entry_complete(client, adventure["id"], adventure["entries"][0]["id"], worker)
     decided = client.post(
         f"/api/adventures/{adventure['id']}/decisions",
         {"entry_id": first["id"], "choice_id": first["choices"][0]["id"]},
         format="json",
     ).json()
-    last = _poll_entry(client, adventure["id"], decided["next_entry"]["id"], worker)
+    last = poll_entry_complete(client, adventure["id"], decided["next_entry"]["id"], worker)
     assert last["choices"] == []
     assert last["text"]
     assert client.get(f"/api/adventures/{adventure['id']}").json()["status"] == "completed"

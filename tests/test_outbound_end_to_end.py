@@ -15,26 +15,13 @@ from adventures.models import Adventure, Entry
 from adventures.selectors import adventure_costs
 from outbound import factory
 
-from .conftest import client_for, make_user, wait_for
+from .conftest import client_for, make_user, poll_entry_complete
 from .fakes import anthropic as fake_anthropic
 from .fakes import bunny as fake_bunny
 from .fakes import deepl as fake_deepl
 from .fakes import gemini as fake_gemini
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _complete(client, adventure_id: str, entry_id: str, worker) -> dict:
-    def done():
-        body = client.get(f"/api/adventures/{adventure_id}/entries/{entry_id}").json()
-        assert body["status"] != "error", body
-        return body if body["status"] == "complete" else None
-
-    try:
-        return wait_for(done, timeout=60, what=f"entry {entry_id} to complete")
-    except BaseException:
-        print(worker.output())
-        raise
 
 
 def test_a_story_completes_on_the_real_clients(start_worker, settings):
@@ -90,7 +77,7 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         assert created.status_code == 201, created.content
         adventure = created.json()
 
-        first = _complete(client, adventure["id"], adventure["entries"][0]["id"], worker)
+        first = poll_entry_complete(client, adventure["id"], adventure["entries"][0]["id"], worker)
         assert client.get(f"/api/adventures/{adventure['id']}").json()["title"] == (
             "La llave del faro"
         )
@@ -121,7 +108,9 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
             format="json",
         )
         assert decided.status_code == 201, decided.content
-        last = _complete(client, adventure["id"], decided.json()["next_entry"]["id"], worker)
+        last = poll_entry_complete(
+            client, adventure["id"], decided.json()["next_entry"]["id"], worker
+        )
         assert last["choices"] == []
         assert last["sentences"][0]["text"] == "Abres la puerta del faro con la llave."
         # The final request carried the story so far and the learner's choice.
