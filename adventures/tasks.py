@@ -24,6 +24,7 @@ from procrastinate import JobContext, RetryDecision
 from procrastinate.contrib.django import app
 from procrastinate.retry import BaseRetryStrategy
 
+from langlearn.logging import observed_job
 from outbound.errors import ProviderError
 
 from . import pipeline
@@ -75,6 +76,7 @@ class PipelineRetryStrategy(BaseRetryStrategy):
     retry=PipelineRetryStrategy(),
     pass_context=True,
 )
+@observed_job  # log lines carry job/entry/adventure ids; optional trace_context kwarg
 async def generate_adventure_entry(
     context: JobContext, adventure_id: str, entry_id: str, user_id: str
 ) -> None:
