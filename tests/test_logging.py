@@ -168,3 +168,12 @@ def test_every_pipeline_log_line_carries_job_entry_and_adventure_ids(start_worke
         assert line["adventure_id"] == str(adventure.id), line
         assert isinstance(line["job_id"], int), line
     assert len({line["job_id"] for line in job_lines}) == 1
+
+
+@pytest.mark.django_db
+def test_without_tracing_configured_jobs_carry_no_trace_context():
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    adventure = adventure_create(user=make_user(), target_language="fr")
+    job = ProcrastinateJob.objects.get(args__entry_id=str(adventure.entries.get().id))
+    assert set(job.args) == {"adventure_id", "entry_id", "user_id"}
