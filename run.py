@@ -108,8 +108,6 @@ def serve() -> int:
             os.environ.get("WEB_CONCURRENCY", "2"),
             "--threads",
             "4",
-            "--access-logfile",
-            "-",
         ],
         cwd=ROOT,
     )

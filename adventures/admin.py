@@ -1,70 +1,398 @@
-from django.contrib import admin
+"""The Django admin as the staff's ops console.
+
+What the pipeline writes is read-only here; staff change state only through
+actions that call services (``entries_rerun``). Every page loads its related
+rows up front (``list_select_related``, annotations, prefetches), so the number
+of queries does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from procrastinate.contrib.django.models import (
+    ProcrastinateEvent,
+    ProcrastinateJob,
+    ProcrastinateWorker,
+)
+
+from outbound import factory
 
 from .models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
+from .services import entries_rerun
+
+admin.site.site_header = "langlearn staff console"
+admin.site.site_title = "langlearn"
+# The index links to the overview page (/admin/overview/).
+admin.site.index_template = "admin/langlearn_index.html"
 
 
-class EntryInline(admin.TabularInline):
-    model = Entry
-    fields = ("position", "status", "is_final", "text", "updated_at")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    show_change_link = True
-    ordering = ("position",)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows only the pipeline writes: browse and search, never edit."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _link(obj, label=None) -> str:
+    if obj is None:
+        return "-"
+    meta = obj._meta
+    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
+
+
+# --- Adventures -----------------------------------------------------------------
+
+
+class EntryInline(ReadOnlyInline):
+    model = Entry
+    fields = ("position", "status", "is_final", "excerpt", "error_message", "updated_at")
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ("position",)
+
+    @admin.display(description="text")
+    def excerpt(self, entry: Entry) -> str:
+        return entry.text[:120] + ("…" if len(entry.text) > 120 else "")
 
 
 @admin.register(Adventure)
 class AdventureAdmin(admin.ModelAdmin):
     list_display = (
-        "title",
+        "__str__",
         "user",
         "target_language",
         "native_language",
         "level",
         "status",
+        "entry_count",
         "created_at",
+        "updated_at",
     )
-    list_filter = (
-        "status",
-        "target_language",
-        "native_language",
-        "level",
-        "created_at",
-    )
+    list_filter = ("status", "target_language", "native_language", "level", "created_at")
     search_fields = ("id", "title", "theme", "user__username")
     list_select_related = ("user",)
-    readonly_fields = ("id", "user", "title", "status", "created_at", "updated_at")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "id",
+        "user",
+        "target_language",
+        "native_language",
+        "title",
+        "status",
+        "created_at",
+        "updated_at",
+    )
+    fields = (*readonly_fields[:4], "level", "theme", *readonly_fields[4:])
     inlines = [EntryInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Adventure]:
+        return super().get_queryset(request).annotate(_entry_count=Count("entries"))
 
-class SentenceInline(admin.TabularInline):
+    @admin.display(description="entries", ordering="_entry_count")
+    def entry_count(self, adventure: Adventure) -> int:
+        return adventure._entry_count  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request) -> bool:
+        # An adventure starts with an entry and its job: learners create them
+        # through the API (adventure_create), never as a bare row.
+        return False
+
+
+# --- Entries --------------------------------------------------------------------
+
+
+class SentenceInline(ReadOnlyInline):
     model = Sentence
     fields = ("index", "text", "translation")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    verbose_name_plural = "sentence pairs"
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(ReadOnlyInline):
     model = Choice
     fields = ("index", "text", "translation")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+
+
+class TokenInline(ReadOnlyInline):
+    model = Token
+    fields = ("index", "sentence", "text", "lemma", "pos")
+    readonly_fields = fields
+    classes = ("collapse",)
+
+
+JOB_TIMESTAMPS = {
+    "deferred": ("deferred",),
+    "started": ("started",),
+    "finished": ("succeeded", "failed", "cancelled", "aborted", "deferred_for_retry"),
+}
 
 
 @admin.register(Entry)
 class EntryAdmin(admin.ModelAdmin):
-    list_display = ("id", "adventure", "position", "status", "updated_at")
-    list_filter = ("status", "adventure__target_language", "updated_at")
-    search_fields = ("id", "adventure__id", "adventure__user__username", "text")
-    list_select_related = ("adventure",)
-    readonly_fields = [f.name for f in Entry._meta.fields]
-    inlines = [SentenceInline, ChoiceInline]
+    list_display = (
+        "short_id",
+        "adventure_link",
+        "learner",
+        "position",
+        "status",
+        "steps",
+        "is_final",
+        "error_excerpt",
+        "updated_at",
+    )
+    list_filter = (
+        "status",
+        "adventure__target_language",
+        "adventure__level",
+        "is_final",
+        "created_at",
+        "updated_at",
+    )
+    search_fields = (
+        "id",
+        "adventure__id",
+        "adventure__title",
+        "adventure__user__username",
+        "text",
+        "error_detail",
+    )
+    list_select_related = ("adventure__user",)
+    date_hierarchy = "updated_at"
+    actions = ["rerun_pipeline"]
+    inlines = [SentenceInline, ChoiceInline, TokenInline]
+    fieldsets = (
+        (None, {"fields": ("id", "adventure_link", "learner", "position", "status", "is_final")}),
+        ("Passage", {"fields": ("text", "audio_player")}),
+        ("Error", {"fields": ("error_message", "error_detail")}),
+        (
+            "Pipeline",
+            {
+                "fields": (
+                    "generated_at",
+                    "translated_at",
+                    "annotated_at",
+                    "voiced_at",
+                    "completed_at",
+                    "llm_input_tokens",
+                    "llm_output_tokens",
+                    "translated_characters",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+        ("Jobs", {"fields": ("jobs",)}),
+    )
+    readonly_fields = (
+        *(f.name for f in Entry._meta.fields),
+        "adventure_link",
+        "learner",
+        "audio_player",
+        "jobs",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
+        return super().get_queryset(request).select_related("adventure__user", "audio")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="id")
+    def short_id(self, entry: Entry) -> str:
+        return str(entry.id)[:8]
+
+    @admin.display(description="adventure", ordering="adventure__title")
+    def adventure_link(self, entry: Entry) -> str:
+        return _link(entry.adventure)
+
+    @admin.display(description="learner", ordering="adventure__user__username")
+    def learner(self, entry: Entry) -> str:
+        return entry.adventure.user.username
+
+    @admin.display(description="steps")
+    def steps(self, entry: Entry) -> str:
+        """G T A V: which pipeline steps have finished (upper case) or not (·)."""
+        done = (entry.generated_at, entry.translated_at, entry.annotated_at, entry.voiced_at)
+        return " ".join(letter if at else "·" for letter, at in zip("GTAV", done, strict=True))
+
+    @admin.display(description="error")
+    def error_excerpt(self, entry: Entry) -> str:
+        return entry.error_detail[:80]
+
+    @admin.display(description="audio")
+    def audio_player(self, entry: Entry) -> str:
+        audio = getattr(entry, "audio", None)
+        if audio is None:
+            return "-"
+        url = factory.get_audio_storage().url(audio.file)
+        return format_html(
+            '<audio controls preload="none" src="{}"></audio><br>{} · {} ms · {} bytes',
+            url,
+            audio.content_type,
+            audio.duration_ms,
+            audio.size_bytes,
+        )
+
+    @admin.display(description="Procrastinate jobs")
+    def jobs(self, entry: Entry) -> str:
+        jobs = (
+            ProcrastinateJob.objects.filter(args__entry_id=str(entry.id))
+            .prefetch_related(
+                Prefetch(
+                    "procrastinateevent_set",
+                    queryset=ProcrastinateEvent.objects.order_by("at", "id"),
+                    to_attr="events",
+                )
+            )
+            .order_by("id")
+        )
+        rows = []
+        for job in jobs:
+            times = {
+                name: max((e.at for e in job.events if e.type in types and e.at), default=None)
+                for name, types in JOB_TIMESTAMPS.items()
+            }
+            url = reverse("admin:procrastinate_procrastinatejob_change", args=[job.id])
+            rows.append(
+                (
+                    url,
+                    job.id,
+                    job.status,
+                    job.attempts,
+                    _when(job.scheduled_at),
+                    _when(times["deferred"]),
+                    _when(times["started"]),
+                    _when(times["finished"]),
+                )
+            )
+        if not rows:
+            return "No job (jobs are removed when the queue is cleaned up)."
+        body = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            "<table><thead><tr><th>job</th><th>status</th><th>attempts</th>"
+            "<th>scheduled</th><th>deferred</th><th>last started</th><th>last ended</th>"
+            "</tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
+
+    @admin.action(
+        description="Re-run pipeline for selected entries in error", permissions=["change"]
+    )
+    def rerun_pipeline(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
+        result = entries_rerun(queryset.values_list("id", flat=True))
+        count = len(result.requeued)
+        self.message_user(
+            request,
+            f"Re-queued {count} {'entry' if count == 1 else 'entries'}.",
+            messages.SUCCESS if count else messages.INFO,
+        )
+        if result.skipped:
+            reasons = "; ".join(f"{n} {reason}" for reason, n in result.skipped.items())
+            self.message_user(
+                request,
+                f"Skipped {result.skipped_count}: {reasons}. Only entries in error are re-run.",
+                messages.WARNING,
+            )
 
 
-for model in (Sentence, Choice, Token, Audio, Decision):
-    admin.site.register(model)
+def _when(at) -> str:
+    return f"{at:%Y-%m-%d %H:%M:%S}" if at else "-"
+
+
+# --- What the pipeline writes under an entry ----------------------------------------
+
+
+@admin.register(Sentence)
+class SentenceAdmin(ReadOnlyAdmin):
+    list_display = ("text", "translation", "index", "entry")
+    list_filter = ("entry__adventure__target_language", "entry__adventure__native_language")
+    search_fields = ("text", "translation", "entry__id")
+    list_select_related = ("entry",)
+
+
+@admin.register(Choice)
+class ChoiceAdmin(ReadOnlyAdmin):
+    list_display = ("text", "translation", "index", "entry")
+    list_filter = ("entry__adventure__target_language",)
+    search_fields = ("id", "text", "translation", "entry__id")
+    list_select_related = ("entry",)
+
+
+@admin.register(Token)
+class TokenAdmin(ReadOnlyAdmin):
+    list_display = ("text", "lemma", "pos", "sentence", "index", "entry")
+    list_filter = ("pos", "entry__adventure__target_language")
+    search_fields = ("text", "lemma", "entry__id")
+    list_select_related = ("entry",)
+
+
+@admin.register(Audio)
+class AudioAdmin(ReadOnlyAdmin):
+    list_display = ("file", "entry", "content_type", "duration_ms", "size_bytes", "created_at")
+    list_filter = ("content_type", "created_at")
+    search_fields = ("file", "entry__id")
+    list_select_related = ("entry",)
+    readonly_fields = ("player",)
+
+    @admin.display(description="listen")
+    def player(self, audio: Audio) -> str:
+        url = factory.get_audio_storage().url(audio.file)
+        return format_html('<audio controls preload="none" src="{}"></audio>', url)
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "entry", "choice", "next_entry", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("id", "entry__id", "next_entry__id", "entry__adventure__user__username")
+    list_select_related = ("entry", "choice", "next_entry")
+
+
+# --- Procrastinate's workers (its jobs have their own admin, shipped with it) ------
+
+
+@admin.register(ProcrastinateWorker)
+class ProcrastinateWorkerAdmin(ReadOnlyAdmin):
+    list_display = ("id", "last_heartbeat", "running_jobs")
+    ordering = ("-last_heartbeat",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcrastinateWorker]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _running=Count("procrastinatejob", filter=Q(procrastinatejob__status="doing"))
+            )
+        )
+
+    @admin.display(description="running jobs", ordering="_running")
+    def running_jobs(self, worker: ProcrastinateWorker) -> int:
+        return worker._running  # type: ignore[attr-defined]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

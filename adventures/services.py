@@ -7,12 +7,16 @@ without its job nor a job without its entry.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from procrastinate import exceptions as procrastinate_exceptions
+
+from langlearn import tracing
 
 from . import languages
 from .errors import ConflictError, InvalidInput, NotFound
@@ -38,6 +42,8 @@ def defer_entry_job(entry: Entry) -> int:
                 adventure_id=str(entry.adventure_id),
                 entry_id=str(entry.id),
                 user_id=str(entry.adventure.user_id),
+                # Optional tracing (issue 5): {} unless OpenTelemetry is configured.
+                **tracing.job_kwargs(),
             )
     except procrastinate_exceptions.AlreadyEnqueued:
         raise ConflictError("This entry is already queued.", code="already_queued") from None
@@ -166,3 +172,56 @@ def entry_requeue(entry: Entry) -> None:
     )
     adventure.save(update_fields=["status", "updated_at"])
     defer_entry_job(entry)
+
+
+# --- Staff and operator re-runs (admin action, ``retry_failed_entries``) -------
+
+
+class RerunResult(NamedTuple):
+    """What ``entries_rerun`` did: the ids it re-queued and why it skipped others."""
+
+    requeued: list[UUID]
+    skipped: dict[str, int]  # reason -> how many entries
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(self.skipped.values())
+
+
+def entries_rerun(entry_ids: Iterable[UUID | str]) -> RerunResult:
+    """Re-run the pipeline for those of ``entry_ids`` that are in ``error``.
+
+    Each entry is re-queued in its own transaction, under its row lock, so one
+    refused entry does not undo the others and a concurrent retry by the learner
+    cannot queue the same entry twice. Entries are taken in story order, so the
+    jobs of one adventure (which share its lock) run in order. Entries in any
+    other state are skipped and counted by reason.
+    """
+    ids = list(dict.fromkeys(UUID(str(entry_id)) for entry_id in entry_ids))
+    order = Entry.objects.filter(id__in=ids).order_by("adventure_id", "position")
+    ordered = list(order.values_list("id", flat=True))
+    requeued: list[UUID] = []
+    skipped: Counter[str] = Counter()
+    skipped["not found"] += len(ids) - len(ordered)
+    for entry_id in ordered:
+        with transaction.atomic():
+            entry = (
+                Entry.objects.select_for_update(of=("self",))
+                .select_related("adventure")
+                .filter(id=entry_id)
+                .first()
+            )
+            if entry is None:
+                skipped["not found"] += 1
+                continue
+            if entry.status != Entry.Status.ERROR:
+                skipped[f"not in error ({entry.status})"] += 1
+                continue
+            try:
+                with transaction.atomic():
+                    entry_requeue(entry)
+            except ConflictError:
+                skipped["already queued"] += 1
+                continue
+            requeued.append(entry.id)
+    return RerunResult(requeued=requeued, skipped={k: v for k, v in skipped.items() if v})

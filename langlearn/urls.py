@@ -4,7 +4,13 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from adventures.admin_overview import overview
+from langlearn.health import healthz
+
 urlpatterns = [
+    # Operations (issue 5): health endpoint and the staff overview page.
+    path("healthz", healthz, name="healthz"),
+    path("admin/overview/", admin.site.admin_view(overview), name="admin-overview"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -1,0 +1,118 @@
+"""``manage.py queue_status``: the job queue at a glance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import OperationalError
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateWorker
+
+from adventures import operations
+from adventures.management.utils import duration, human_age, to_json
+
+STATUS_ORDER = ("todo", "doing", "failed", "succeeded", "cancelled", "aborted")
+
+
+class Command(BaseCommand):
+    help = (
+        "Show the job queue: jobs per queue and status, the oldest job waiting to "
+        "start in each queue, and stalled jobs (running on a worker that stopped "
+        "sending heartbeats). Exit status: 0 on success, 1 if the database cannot "
+        "be read."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--json", action="store_true", help="Print one JSON document (for scripts)."
+        )
+        parser.add_argument(
+            "--stalled-after",
+            type=duration,
+            default=operations.STALLED_AFTER,
+            metavar="DURATION",
+            help="A worker silent this long counts as stalled (default 30s; e.g. 1m).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            report = self._report(options["stalled_after"])
+        except OperationalError as exc:
+            raise CommandError(f"Cannot read the job queue: {exc}".strip()) from exc
+        if options["json"]:
+            self.stdout.write(to_json(report))
+        else:
+            self._print(report)
+
+    def _report(self, stalled_after) -> dict[str, Any]:
+        now = timezone.now()
+        counts = operations.job_counts()
+        waiting = operations.oldest_waiting()
+        stalled = [
+            {
+                "id": job.id,
+                "queue": job.queue_name,
+                "task": job.task_name,
+                "entry_id": job.args.get("entry_id"),
+                "attempts": job.attempts,
+                "worker_id": job.worker_id,
+                "last_heartbeat": job.worker.last_heartbeat if job.worker else None,
+            }
+            for job in operations.stalled_jobs(stalled_after)
+        ]
+        cutoff = now - stalled_after
+        return {
+            "queues": counts,
+            "oldest_waiting": {
+                queue: {
+                    "job_id": job.job_id,
+                    "waiting_since": job.waiting_since.isoformat(),
+                    "age_seconds": round(job.age(now).total_seconds(), 1),
+                }
+                for queue, job in waiting.items()
+            },
+            "stalled_jobs": stalled,
+            "workers": {
+                "alive": ProcrastinateWorker.objects.filter(last_heartbeat__gte=cutoff).count(),
+                "silent": ProcrastinateWorker.objects.filter(last_heartbeat__lt=cutoff).count(),
+            },
+        }
+
+    def _print(self, report: dict[str, Any]) -> None:
+        write = self.stdout.write
+        write("Jobs per queue and status:")
+        if not report["queues"]:
+            write("  (no jobs)")
+        for queue, statuses in report["queues"].items():
+            ordered = sorted(statuses.items(), key=lambda item: _status_rank(item[0]))
+            write(f"  {queue}: " + ", ".join(f"{status} {n}" for status, n in ordered))
+        write("Oldest job waiting to start:")
+        if not report["oldest_waiting"]:
+            write("  (none waiting)")
+        for queue, job in report["oldest_waiting"].items():
+            age = human_age(timedelta(seconds=job["age_seconds"]))
+            write(f"  {queue}: job {job['job_id']}, waiting {age} (since {job['waiting_since']})")
+        stalled = report["stalled_jobs"]
+        workers = report["workers"]
+        write(f"Workers: {workers['alive']} alive, {workers['silent']} silent")
+        if not stalled:
+            write("Stalled jobs: none")
+            return
+        write(self.style.WARNING(f"Stalled jobs: {len(stalled)}"))
+        for job in stalled:
+            beat = job["last_heartbeat"]
+            where = (
+                f"worker {job['worker_id']} last seen {beat:%Y-%m-%d %H:%M:%S %Z}"
+                if beat
+                else "no worker"
+            )
+            write(
+                f"  job {job['id']} {job['task']} on {job['queue']} "
+                f"(entry {job['entry_id']}, attempt {job['attempts'] + 1}): {where}"
+            )
+
+
+def _status_rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)

@@ -1,0 +1,112 @@
+"""Read-only numbers about the job queue and the pipeline, for staff and operators.
+
+Used by the admin overview page and the ``queue_status`` command. Everything
+here reads Procrastinate's tables (through its Django models or plain SQL) and
+never changes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from .models import Entry
+
+# Procrastinate's workers beat every 10 s and count as stalled after 30 s
+# without a beat (its ``stalled_worker_timeout`` default).
+STALLED_AFTER = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class WaitingJob:
+    """The job that has waited longest to start, in one queue."""
+
+    queue: str
+    job_id: int
+    waiting_since: datetime
+
+    def age(self, now: datetime) -> timedelta:
+        return max(now - self.waiting_since, timedelta(0))
+
+
+def job_counts() -> dict[str, dict[str, int]]:
+    """``{queue: {status: count}}`` for every queue that has jobs."""
+    rows = (
+        ProcrastinateJob.objects.values_list("queue_name", "status")
+        .annotate(n=Count("id"))
+        .order_by("queue_name", "status")
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for queue, status, n in rows:
+        counts.setdefault(queue, {})[status] = n
+    return counts
+
+
+# A job is waiting from when it became runnable: its schedule if it has one
+# (retries are scheduled), else its latest deferral.
+_OLDEST_WAITING_SQL = """
+SELECT DISTINCT ON (queue_name) queue_name, id, since
+  FROM (
+    SELECT job.id, job.queue_name,
+           COALESCE(job.scheduled_at, (
+             SELECT max(event.at) FROM procrastinate_events event
+              WHERE event.job_id = job.id AND event.type IN ('deferred', 'deferred_for_retry')
+           )) AS since
+      FROM procrastinate_jobs job
+     WHERE job.status = 'todo' AND (job.scheduled_at IS NULL OR job.scheduled_at <= now())
+  ) waiting
+ WHERE since IS NOT NULL
+ ORDER BY queue_name, since, id
+"""
+
+
+def oldest_waiting() -> dict[str, WaitingJob]:
+    """Per queue, the runnable ``todo`` job that has waited longest."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OLDEST_WAITING_SQL)
+        rows = cursor.fetchall()
+    return {queue: WaitingJob(queue, job_id, since) for queue, job_id, since in rows}
+
+
+def stalled_jobs(stalled_after: timedelta = STALLED_AFTER) -> QuerySet[ProcrastinateJob]:
+    """Running jobs whose worker is gone or silent, as Procrastinate's
+    ``JobManager.get_stalled_jobs`` finds them (same rule, sync and in Django)."""
+    cutoff = timezone.now() - stalled_after
+    return (
+        ProcrastinateJob.objects.filter(status="doing")
+        .filter(Q(worker__isnull=True) | Q(worker__last_heartbeat__lt=cutoff))
+        .select_related("worker")
+        .order_by("id")
+    )
+
+
+def failed_entries(*, since: datetime) -> QuerySet[Entry]:
+    """Entries that went into ``error`` since ``since``, newest first."""
+    return (
+        Entry.objects.filter(status=Entry.Status.ERROR, updated_at__gte=since)
+        .select_related("adventure__user")
+        .order_by("-updated_at")
+    )
+
+
+def entries_in_error(
+    *,
+    older_than: timedelta | None = None,
+    newer_than: timedelta | None = None,
+    adventure_id: object | None = None,
+) -> QuerySet[Entry]:
+    """Entries in ``error``, filtered by how long ago they failed and by adventure."""
+    now = timezone.now()
+    entries = Entry.objects.filter(status=Entry.Status.ERROR)
+    if older_than is not None:
+        entries = entries.filter(updated_at__lte=now - older_than)
+    if newer_than is not None:
+        entries = entries.filter(updated_at__gte=now - newer_than)
+    if adventure_id is not None:
+        entries = entries.filter(adventure_id=adventure_id)
+    return entries.order_by("adventure_id", "position")
