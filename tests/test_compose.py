@@ -510,11 +510,11 @@ def test_api_command_from_compose_migrates_then_serves(stacks, tmp_path, process
             timeout=30,
         )
 
-    # The compose healthcheck command (here pointed at the schema, since /healthz
-    # is not on this branch) passes, and fails clearly on a bad answer.
-    healthy = healthcheck_run(HEALTHCHECK_PATH="/api/schema/")
+    # The compose healthcheck command, exactly as compose runs it (/healthz),
+    # passes, and fails clearly on a bad answer.
+    healthy = healthcheck_run()
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert healthy.stdout.strip() == f"healthy: http://127.0.0.1:{port}/api/schema/ answered 200"
+    assert healthy.stdout.strip() == f"healthy: http://127.0.0.1:{port}/healthz answered 200"
     missing = healthcheck_run(HEALTHCHECK_PATH="/api/no-such-page/")
     assert missing.returncode == 1
     assert missing.stdout.strip().endswith("answered 404")
@@ -526,6 +526,6 @@ def test_api_command_from_compose_migrates_then_serves(stacks, tmp_path, process
 
     # `exec` made gunicorn the process compose signals: SIGTERM stops it cleanly.
     assert api.stop() == 0, api.output()
-    down = healthcheck_run(HEALTHCHECK_PATH="/api/schema/")
+    down = healthcheck_run()
     assert down.returncode == 1
     assert "unreachable" in down.stdout
