@@ -8,7 +8,7 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 - ``serve``: applies migrations and runs the web server and the Procrastinate
   worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
   is set. Ctrl-C stops both.
-- ``test``: runs ``ruff check``, ``ruff format --check`` and the pytest suite
+- ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy`` and the pytest suite
   (extra arguments go to pytest).
 - ``setup``: only installs.
 """
@@ -160,6 +160,7 @@ def test(pytest_args: list[str]) -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
+        [str(BIN / "mypy"), "accounts", "adventures", "langlearn", "outbound", "run.py"],
         [str(PYTHON), "-m", "pytest", *pytest_args],
     ]
     for step in steps:

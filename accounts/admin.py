@@ -23,7 +23,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ("id", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("id",)}),
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Learning", {"fields": ("native_language",)}),
     )
 

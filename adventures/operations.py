@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -98,7 +99,7 @@ def entries_in_error(
     *,
     older_than: timedelta | None = None,
     newer_than: timedelta | None = None,
-    adventure_id: object | None = None,
+    adventure_id: UUID | str | None = None,
 ) -> QuerySet[Entry]:
     """Entries in ``error``, filtered by how long ago they failed and by adventure."""
     now = timezone.now()

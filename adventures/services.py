@@ -35,10 +35,12 @@ def defer_entry_job(entry: Entry) -> int:
     """
     from .tasks import generate_adventure_entry, job_locks
 
+    lock, queueing_lock = job_locks(entry)
     try:
         # A savepoint: a refused defer must not poison the caller's transaction.
         with transaction.atomic():
-            return generate_adventure_entry.configure(**job_locks(entry)).defer(
+            job = generate_adventure_entry.configure(lock=lock, queueing_lock=queueing_lock)
+            return job.defer(
                 adventure_id=str(entry.adventure_id),
                 entry_id=str(entry.id),
                 user_id=str(entry.adventure.user_id),

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.utils import timezone
 from procrastinate import JobContext, RetryDecision
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import JobAborted
@@ -39,11 +41,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def job_locks(entry: Entry) -> dict[str, str]:
-    return {
-        "lock": f"adventure:{entry.adventure_id}",
-        "queueing_lock": f"entry:{entry.id}",
-    }
+def job_locks(entry: Entry) -> tuple[str, str]:
+    """``(lock, queueing_lock)`` of the pipeline job of ``entry``."""
+    return f"adventure:{entry.adventure_id}", f"entry:{entry.id}"
 
 
 def is_transient(exception: BaseException) -> bool:
@@ -67,13 +67,13 @@ class PipelineRetryStrategy(BaseRetryStrategy):
         if isinstance(exception, JobAborted | asyncio.CancelledError):
             # Cut off by a worker shutdown (the grace period ran out): the job
             # did not fail, run it again as soon as a worker is up.
-            return RetryDecision(retry_in={"seconds": 0})
+            return RetryDecision(retry_at=timezone.now())
         policy = settings.PIPELINE_RETRY
         if not is_transient(exception) or job.attempts + 1 >= policy["max_attempts"]:
             return None
         wait = policy["wait_minimum"] * policy["wait_multiplier"] ** job.attempts
         wait = min(wait, policy["wait_maximum"]) + random.uniform(0, policy["wait_jitter"])
-        return RetryDecision(retry_in={"seconds": wait})
+        return RetryDecision(retry_at=timezone.now() + timedelta(seconds=wait))
 
 
 @app.task(
@@ -134,8 +134,8 @@ async def rescue_stalled_jobs(context: JobContext, timestamp: int) -> int:
     resumes after the steps those jobs had finished.
     """
     manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(
-        seconds_since_heartbeat=settings.WORKER_STALLED_TIMEOUT
+    stalled = list(
+        await manager.get_stalled_jobs(seconds_since_heartbeat=settings.WORKER_STALLED_TIMEOUT)
     )
     for job in stalled:
         logger.warning("rescuing stalled job %s (%s)", job.id, job.call_string)

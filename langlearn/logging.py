@@ -67,8 +67,9 @@ def job_context(*, job_id: int | None, entry_id: str, adventure_id: str) -> Iter
     try:
         yield
     finally:
-        for var, token in zip((job_id_var, entry_id_var, adventure_id_var), tokens, strict=True):
-            var.reset(token)
+        job_id_var.reset(tokens[0])
+        entry_id_var.reset(tokens[1])
+        adventure_id_var.reset(tokens[2])
 
 
 def observed_job(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -123,9 +124,9 @@ class ContextFilter(logging.Filter):
         if isinstance(job, dict):
             # Procrastinate's worker records carry the job (id, task kwargs).
             kwargs = job.get("task_kwargs") or {}
-            record.job_id = record.job_id or job.get("id")
-            record.entry_id = record.entry_id or kwargs.get("entry_id")
-            record.adventure_id = record.adventure_id or kwargs.get("adventure_id")
+            record.job_id = job_id_var.get() or job.get("id")
+            record.entry_id = entry_id_var.get() or kwargs.get("entry_id")
+            record.adventure_id = adventure_id_var.get() or kwargs.get("adventure_id")
         return True
 
 

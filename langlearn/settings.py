@@ -115,17 +115,16 @@ if DATABASE_URL:
     if _db["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must be a postgresql:// URL.")
 else:
-    _name = "langlearn"
     _db = {
         "ENGINE": "langlearn.embedded_pg",
-        "NAME": _name,
+        "NAME": "langlearn",
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS_EMBEDDED": {
-            "DATA_DIR": str(DATA_DIR / "postgres"),
-            "CREATE_DATABASE": env_str("DATABASE_NAME", _name),
-        },
     }
+# The embedded server (used when the engine above is langlearn.embedded_pg):
+# where its data lives, and the database it creates on first use.
+EMBEDDED_DB_DIR = DATA_DIR / "postgres"
+EMBEDDED_DB_NAME = env_str("DATABASE_NAME", "langlearn")
 if env_str("DATABASE_NAME"):
     _db["NAME"] = env_str("DATABASE_NAME")
 _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)

@@ -60,7 +60,7 @@ class Http:
 def embedded_data_dir() -> Path:
     if settings.DATABASES["default"]["ENGINE"] != "langlearn.embedded_pg":
         pytest.skip("restarts the embedded PostgreSQL; DATABASE_URL points elsewhere")
-    return Path(settings.DATABASES["default"]["OPTIONS_EMBEDDED"]["DATA_DIR"])
+    return Path(settings.EMBEDDED_DB_DIR)
 
 
 def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_path):

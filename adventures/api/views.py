@@ -9,11 +9,18 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.models import User
 from adventures import languages, selectors, services
 from adventures.models import CefrLevel
 
 from .pagination import Pagination
 from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
+
+
+class AuthedRequest(Request):
+    """What the views see: IsAuthenticated (the default) guarantees a learner."""
+
+    user: User
 
 
 class LanguageSerializer(serializers.Serializer):
@@ -27,7 +34,7 @@ class LanguagesApi(APIView):
         native_languages = LanguageSerializer(many=True)
 
     @extend_schema(responses=OutputSerializer, summary="Languages we teach and translate into")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         data = {
             "target_languages": languages.target_languages(),
             "native_languages": languages.native_languages(),
@@ -52,7 +59,7 @@ class AdventureListCreateApi(APIView):
         responses=AdventureSerializer(many=True),
         summary="Your adventures, newest first",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
             selectors.adventure_list(user=request.user), request, view=self
@@ -64,7 +71,7 @@ class AdventureListCreateApi(APIView):
         responses={201: AdventureSerializer},
         summary="Start an adventure; its first entry is generated in the background",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthedRequest) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         adventure = services.adventure_create(user=request.user, **payload.validated_data)
@@ -74,14 +81,14 @@ class AdventureListCreateApi(APIView):
 
 class AdventureDetailApi(APIView):
     @extend_schema(responses=AdventureSerializer, summary="One adventure with its entries")
-    def get(self, request: Request, adventure_id) -> Response:
+    def get(self, request: AuthedRequest, adventure_id) -> Response:
         adventure = selectors.adventure_get(user=request.user, adventure_id=adventure_id)
         return Response(AdventureSerializer(adventure).data)
 
 
 class EntryDetailApi(APIView):
     @extend_schema(responses=EntrySerializer, summary="A full entry")
-    def get(self, request: Request, adventure_id, entry_id) -> Response:
+    def get(self, request: AuthedRequest, adventure_id, entry_id) -> Response:
         entry = selectors.entry_get(user=request.user, adventure_id=adventure_id, entry_id=entry_id)
         return Response(EntrySerializer(entry, context={"request": request}).data)
 
@@ -102,7 +109,7 @@ class DecisionCreateApi(APIView):
         responses={201: OutputSerializer},
         summary="Choose how the story goes on; the next entry is generated in the background",
     )
-    def post(self, request: Request, adventure_id) -> Response:
+    def post(self, request: AuthedRequest, adventure_id) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         decision = services.decision_record(
@@ -120,7 +127,7 @@ class EntryRetryApi(APIView):
         },
         summary="Generate an entry in error again, resuming after its last finished step",
     )
-    def post(self, request: Request, adventure_id, entry_id) -> Response:
+    def post(self, request: AuthedRequest, adventure_id, entry_id) -> Response:
         entry = services.entry_retry(
             user=request.user, adventure_id=adventure_id, entry_id=entry_id
         )

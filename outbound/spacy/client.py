@@ -33,7 +33,7 @@ class SpacyAnnotator:
 
     def _model_installed(self, language: str) -> bool:
         model = self._models.get(language)
-        return bool(model) and importlib.util.find_spec(model) is not None
+        return model is not None and importlib.util.find_spec(model) is not None
 
     def _pipeline(self, language: str) -> Any:
         with self._lock:

@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 "DATABASE_URL is set, so this project uses that PostgreSQL server and "
                 "not the embedded one; there is nothing for embedded_db to manage."
             )
-        data_dir = Path(database["OPTIONS_EMBEDDED"]["DATA_DIR"])
+        data_dir = Path(settings.EMBEDDED_DB_DIR)
         with warnings.catch_warnings():
             # platformdirs warns at import when XDG_RUNTIME_DIR is unset; harmless here.
             warnings.simplefilter("ignore")
