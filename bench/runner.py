@@ -7,9 +7,9 @@ Order of a run (each step bounded in time):
    ``DATABASE_URL`` it lives on an embedded PostgreSQL server of its own, in the
    run's temporary folder, with ``track_commit_timestamp`` on (see ``pickups``);
 2. dispatch floor: bare NOTIFY round trips between two connections;
-3. api: POST /api/adventures under load from gunicorn with deferral switched
-   off (``BENCH_DISABLE_DEFER``), then from gunicorn as in production; no worker
-   runs meanwhile, so the worker takes no CPU from the web server;
+3. api: POST /api/adventures under load, in alternating rounds, from two
+   gunicorns: one with deferral switched off (``BENCH_DISABLE_DEFER``), one as
+   in production; no worker runs meanwhile, so none takes CPU from the servers;
 4. dispatch: one adventure at a time, worker idle, stub latency zero;
 5. pipeline: learners play through their stories, stub latencies on;
 6. throughput: many entries committed at once, memory sampled meanwhile;
@@ -61,6 +61,7 @@ from .stats import critical_path_ms, distribution, format_latencies, ratio
 # the benchmark cannot reach: throttling must not shape the figures.
 LEARNERS = 256
 THROTTLE = "100000/hour"
+API_ROUNDS = 4
 ADVENTURE = {"target_language": "es", "native_language": "en", "level": "A2", "theme": "bench"}
 
 
@@ -549,25 +550,38 @@ def run(plan: Plan) -> dict[str, Any]:
         with step(f"dispatch floor: {plan.floor_samples} NOTIFY round trips"):
             floor = notify_floor(plan.floor_samples)
 
-        api: dict[str, dict[str, Any]] = {"with": {}, "without": {}}
-        for mode in ("without", "with"):
-            query("TRUNCATE langlearn_cache")  # fresh throttle histories for each mode
-            extra = {"BENCH_DISABLE_DEFER": "true", "BENCH_ALLOW_WITHOUT_DEBUG": "true"}
-            web = start("web", **(extra if mode == "without" else {}))
-            for concurrency in plan.api_concurrency:
-                with step(
-                    f"api {mode} defer: {plan.api_requests} POSTs from {concurrency} clients"
-                ):
-                    api[mode][str(concurrency)] = post_load(
-                        web.port,
+        # Both servers run side by side and take turns, so that whatever else the
+        # machine does in the meantime weighs on both alike.
+        bare = start("web", BENCH_DISABLE_DEFER="true", BENCH_ALLOW_WITHOUT_DEBUG="true")
+        web = start("web")
+        servers = {"without": bare, "with": web}
+        api: dict[str, dict[str, list[float]]] = {"with": {}, "without": {}}
+        for concurrency in plan.api_concurrency:
+            with step(
+                f"api: {plan.api_requests} POSTs from {concurrency} clients, "
+                f"with and without deferral, in {API_ROUNDS} alternating rounds"
+            ):
+                for mode, server in servers.items():
+                    post_load(
+                        server.port,
                         tokens,
                         concurrency=concurrency,
-                        requests=plan.api_requests,
+                        requests=0,
                         warmup=plan.api_warmup,
                     )
-            if mode == "without":
-                web.stop()
-                children.remove(web)
+                    api[mode][str(concurrency)] = []
+                for round_ in range(API_ROUNDS):
+                    order = ("without", "with") if round_ % 2 == 0 else ("with", "without")
+                    for mode in order:
+                        api[mode][str(concurrency)] += post_load(
+                            servers[mode].port,
+                            tokens,
+                            concurrency=concurrency,
+                            requests=plan.api_requests // API_ROUNDS,
+                            warmup=0,
+                        )
+        bare.stop()
+        children.remove(bare)
         clear_adventures_and_jobs()
 
         with step(f"dispatch: {plan.pickup_samples} adventures, one at a time"):
@@ -651,7 +665,7 @@ def run(plan: Plan) -> dict[str, Any]:
                 "python_version": platform.python_version(),
             },
         }
-    except BaseException:
+    except Exception:  # a failure, not an interruption: show what the children said
         for child in children:
             log(f"last lines of the {child.name} log:\n{child.tail()}")
         raise
