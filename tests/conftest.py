@@ -22,6 +22,36 @@ from outbound import factory
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# --- The embedded PostgreSQL: stopped again if this test run started it -----------
+def _embedded_dir() -> Path | None:
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "langlearn.embedded_pg":
+        return None
+    return Path(settings.EMBEDDED_DB_DIR)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    data_dir = _embedded_dir()
+    session.config.stash[_STARTED_BY_US] = bool(
+        data_dir and not (data_dir / "postmaster.pid").exists()
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the machine as the run found it: a server that was running (a
+    developer's) keeps running; one the tests started is stopped."""
+    data_dir = _embedded_dir()
+    if data_dir and session.config.stash.get(_STARTED_BY_US, False):
+        from langlearn import embedded_pg
+
+        embedded_pg.stop(data_dir)
+
+
+_STARTED_BY_US = pytest.StashKey[bool]()
+
+
 # --- Network guard (issue 3) -------------------------------------------------------
 # Tests reach only this machine: 127.0.0.1, ::1 and unix sockets (the embedded
 # PostgreSQL). Any other connection or name lookup is refused *and* fails the
