@@ -318,7 +318,8 @@ def own_data_dir() -> Iterator[Path]:
 
 def test_embedded_db_status_start_and_stop(tmp_path, own_data_dir):
     """On a data folder of its own, so the suite's server is left alone."""
-    env = {"LANGLEARN_DATA_DIR": str(own_data_dir)}
+    # Embedded even when the suite itself runs against DATABASE_URL.
+    env = {"LANGLEARN_DATA_DIR": str(own_data_dir), "DATABASE_URL": ""}
     data = own_data_dir / "postgres"
     try:
         before = manage(tmp_path, "embedded_db", "status", **env)
