@@ -160,7 +160,15 @@ def test(pytest_args: list[str]) -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
-        [str(BIN / "mypy"), "accounts", "adventures", "langlearn", "outbound", "run.py"],
+        [
+            str(BIN / "mypy"),
+            "accounts",
+            "adventures",
+            "langlearn",
+            "operations",
+            "outbound",
+            "run.py",
+        ],
         [str(PYTHON), "-m", "pytest", *pytest_args],
     ]
     for step in steps:

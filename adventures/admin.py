@@ -24,11 +24,6 @@ from outbound import factory
 from .models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
 from .services import entries_rerun
 
-admin.site.site_header = "langlearn staff console"
-admin.site.site_title = "langlearn"
-# The index links to the overview page (/admin/overview/).
-admin.site.index_template = "admin/langlearn_index.html"
-
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
@@ -304,7 +299,7 @@ class EntryAdmin(admin.ModelAdmin):
         description="Re-run pipeline for selected entries in error", permissions=["change"]
     )
     def rerun_pipeline(self, request: HttpRequest, queryset: QuerySet[Entry]) -> None:
-        result = entries_rerun(queryset.values_list("id", flat=True))
+        result = entries_rerun(entry_ids=queryset.values_list("id", flat=True))
         count = len(result.requeued)
         self.message_user(
             request,

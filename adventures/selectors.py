@@ -1,16 +1,22 @@
-"""Read-only queries, always scoped to the learner who asks."""
+"""Read-only queries: the learner's (always scoped to the learner who asks),
+what the pipeline reads before calling a provider, and staff's lists of
+entries in error."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.utils import timezone
 
-from .errors import NotFound
-from .models import Adventure, Entry
+from langlearn.errors import NotFound
+from outbound.roles import GenerationRequest, PastEntry
+
+from .models import Adventure, Choice, Decision, Entry, Sentence
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -76,3 +82,80 @@ def adventure_costs(adventure: Adventure) -> AdventureCosts:
         translated_characters=totals["translated_characters"] or 0,
         audio_seconds=totals["audio_seconds"] or Decimal(0),
     )
+
+
+# --- The pipeline ---------------------------------------------------------------------
+
+
+def generation_request(*, entry: Entry) -> GenerationRequest:
+    """What the story generator needs for ``entry``: the adventure's settings,
+    the story so far with the learner's choices, and the choice that led here."""
+    adventure = entry.adventure
+    earlier = (
+        Entry.objects.filter(adventure=adventure, position__lt=entry.position)
+        .select_related("decision__choice")
+        .order_by("position")
+    )
+    history = []
+    for past in earlier:
+        decision = getattr(past, "decision", None)
+        history.append(PastEntry(text=past.text, chosen=decision.choice.text if decision else None))
+    previous = Decision.objects.filter(next_entry=entry).select_related("choice").first()
+    return GenerationRequest(
+        target_language=adventure.target_language,
+        level=adventure.level,
+        theme=adventure.theme,
+        position=entry.position,
+        is_final=entry.is_final,
+        history=history,
+        chosen_index=previous.choice.index if previous else None,
+    )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What the steps after generation need: the stored sentences and choices."""
+
+    sentences: list[str]
+    choice_ids: list[UUID]
+    choices: list[str]
+
+
+def entry_passage(*, entry: Entry) -> Passage:
+    choices = list(Choice.objects.filter(entry=entry).order_by("index").values_list("id", "text"))
+    sentences = Sentence.objects.filter(entry=entry).order_by("index")
+    return Passage(
+        sentences=list(sentences.values_list("text", flat=True)),
+        choice_ids=[choice_id for choice_id, _ in choices],
+        choices=[text for _, text in choices],
+    )
+
+
+# --- Staff and operators ----------------------------------------------------------
+
+
+def failed_entries(*, since: datetime) -> QuerySet[Entry]:
+    """Entries that went into ``error`` since ``since``, newest first."""
+    return (
+        Entry.objects.filter(status=Entry.Status.ERROR, updated_at__gte=since)
+        .select_related("adventure__user")
+        .order_by("-updated_at")
+    )
+
+
+def entries_in_error(
+    *,
+    older_than: timedelta | None = None,
+    newer_than: timedelta | None = None,
+    adventure_id: UUID | str | None = None,
+) -> QuerySet[Entry]:
+    """Entries in ``error``, filtered by how long ago they failed and by adventure."""
+    now = timezone.now()
+    entries = Entry.objects.filter(status=Entry.Status.ERROR)
+    if older_than is not None:
+        entries = entries.filter(updated_at__lte=now - older_than)
+    if newer_than is not None:
+        entries = entries.filter(updated_at__gte=now - newer_than)
+    if adventure_id is not None:
+        entries = entries.filter(adventure_id=adventure_id)
+    return entries.order_by("adventure_id", "position")

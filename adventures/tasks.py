@@ -31,7 +31,8 @@ from procrastinate.retry import BaseRetryStrategy
 from langlearn.logging import observed_job
 from outbound.errors import ProviderError
 
-from . import pipeline
+from . import pipeline, services
+from .steps import db
 
 if TYPE_CHECKING:
     from procrastinate.jobs import Job
@@ -86,14 +87,14 @@ class PipelineRetryStrategy(BaseRetryStrategy):
 async def generate_adventure_entry(
     context: JobContext, adventure_id: str, entry_id: str, user_id: str
 ) -> None:
-    """Run the pipeline for one entry.
+    """Run the pipeline for one entry; record its failure once no retry follows.
 
     Procrastinate has no hook for "this job failed for the last time", so the
     task asks its own retry strategy: when no retry will follow (a permanent
     error, or the last attempt), it records the failure on the entry before
-    re-raising, so the learner sees ``error`` instead of a story stuck in
-    ``generating``. A worker killed mid-job never gets here; the stalled-job
-    rescue re-runs that job instead.
+    re-raising (``services.entry_fail``), so the learner sees ``error`` instead
+    of a story stuck in ``generating``. A worker killed mid-job never gets here;
+    the stalled-job rescue re-runs that job instead.
     """
     try:
         await pipeline.run_entry_pipeline(
@@ -101,13 +102,13 @@ async def generate_adventure_entry(
             entry_id=UUID(entry_id),
             user_id=UUID(user_id),
         )
-    except pipeline.EntryGone:
+    except services.EntryGone:
         logger.warning("job %s: entry %s is gone; nothing to do", context.job.id, entry_id)
     except Exception as exc:
         assert context.task is not None
         if context.task.get_retry_exception(exception=exc, job=context.job) is None:
             logger.error("entry %s failed for good: %s", entry_id, exc)
-            await pipeline.entry_fail(
+            await db(services.entry_fail)(
                 entry_id=UUID(entry_id), detail=f"{type(exc).__name__}: {exc}"
             )
         else:

@@ -72,45 +72,20 @@ def env_secret(name: str) -> str:
     return os.environ.get(name, "")
 
 
-def parse_latencies(raw: str, steps: tuple[str, ...]) -> dict[str, int]:
-    """Parse ``STUB_LATENCY_MS`` (``generate=800,translate=150``) into ms per step."""
-    latencies = dict.fromkeys(steps, 0)
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        step, sep, value = item.partition("=")
-        step = step.strip()
-        if not sep or step not in latencies:
-            raise ImproperlyConfigured(
-                f"STUB_LATENCY_MS: expected step=milliseconds with step one of "
-                f"{', '.join(steps)}; got {item!r}"
-            )
-        try:
-            latencies[step] = int(value)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"STUB_LATENCY_MS: {step} must be whole milliseconds, not {value!r}"
-            ) from None
-        if latencies[step] < 0:
-            raise ImproperlyConfigured(f"STUB_LATENCY_MS: {step} must not be negative")
-    return latencies
+def env_map(name: str, *, keys: frozenset[str] | None = None) -> dict[str, str]:
+    """``key=value`` pairs separated by commas (``es=Kore,fr=Leda``); ``{}`` if unset.
 
-
-def parse_faults(raw: str, steps: tuple[str, ...]) -> dict[str, tuple[int, bool]]:
-    """Parse ``STUB_FAULTS`` (``translate=2,generate=1:permanent``).
-
-    Returns ``{step: (failing calls, transient)}`` for the steps named.
+    A malformed item, an empty key or value, a repeated key, or (when ``keys``
+    is given) a key not in ``keys`` is refused, naming the variable.
     """
-    faults: dict[str, tuple[int, bool]] = {}
-    for item in filter(None, (part.strip() for part in raw.split(","))):
-        step, sep, value = item.partition("=")
-        count, _, kind = value.partition(":")
-        step, kind = step.strip(), (kind.strip() or "transient")
-        if not sep or step not in steps or kind not in {"transient", "permanent"}:
-            raise ImproperlyConfigured(
-                f"STUB_FAULTS: expected step=count[:transient|permanent] with step one of "
-                f"{', '.join(steps)}; got {item!r}"
-            )
-        try:
-            faults[step] = (int(count), kind == "transient")
-        except ValueError:
-            raise ImproperlyConfigured(f"STUB_FAULTS: {step} needs a whole count") from None
-    return faults
+    mapping: dict[str, str] = {}
+    for item in env_list(name, []):
+        key, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not key or not value:
+            raise ImproperlyConfigured(f"{name}: expected key=value items, got {item!r}")
+        if keys is not None and key not in keys:
+            raise ImproperlyConfigured(f"{name}: {key!r} is not one of {', '.join(sorted(keys))}")
+        if key in mapping:
+            raise ImproperlyConfigured(f"{name}: {key!r} is given twice")
+        mapping[key] = value
+    return mapping

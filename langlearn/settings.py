@@ -15,16 +15,17 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from langlearn import languages
 from langlearn.env import (
     env_bool,
     env_float,
     env_int,
     env_list,
+    env_map,
     env_secret,
     env_str,
-    parse_faults,
-    parse_latencies,
 )
+from outbound.stubs.drills import parse_faults, parse_latencies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("LANGLEARN_DATA_DIR", str(BASE_DIR / ".data")))
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "accounts",
     "adventures",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -247,10 +249,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "adventures.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "langlearn.api.Pagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 20, minimum=1),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "adventures.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "langlearn.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         "login": env_str("THROTTLE_LOGIN", "30/minute"),
@@ -306,14 +308,12 @@ STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
 # --- Providers ------------------------------------------------------------------
 # Stubs unless a provider's key is set; STUB_GENERATION=true forces stubs.
 STUB_GENERATION = env_bool("STUB_GENERATION", default=False)
-STUB_LATENCY_MS = parse_latencies(
-    env_str("STUB_LATENCY_MS"), ("generate", "translate", "annotate", "voice")
-)
+STUB_LATENCY_MS = parse_latencies(env_str("STUB_LATENCY_MS"))
 # Fault injection for tests and drills: "translate=2" makes the first 2 stub
 # translate calls of each process fail (transiently); "generate=1:permanent"
 # makes the first generate call fail for good. STUB_CALL_LOG names a file
 # that receives one line per stub call.
-STUB_FAULTS = parse_faults(env_str("STUB_FAULTS"), ("generate", "translate", "annotate", "voice"))
+STUB_FAULTS = parse_faults(env_str("STUB_FAULTS"))
 STUB_CALL_LOG = env_str("STUB_CALL_LOG")
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 DEEPL_API_KEY = env_secret("DEEPL_API_KEY")
@@ -330,18 +330,15 @@ DEEPL_ENGLISH_VARIANT = env_str("DEEPL_ENGLISH_VARIANT", "EN-GB").upper()  # or 
 DEEPL_PORTUGUESE_VARIANT = env_str("DEEPL_PORTUGUESE_VARIANT", "PT-PT").upper()  # or PT-BR
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
 GEMINI_TTS_MODEL = env_str("GEMINI_TTS_MODEL", "gemini-3.8-flash-lite-tts")
-# Prebuilt voice per language we voice ("es=Kore,fr=Leda"); a language without
-# a voice cannot be taught.
-GEMINI_VOICES = dict(
-    item.split("=", 1)
-    for item in env_list(
-        "GEMINI_VOICES", ["es=Kore", "fr=Leda", "de=Charon", "it=Puck", "pt=Aoede"]
-    )
-    if "=" in item
-)
+# Prebuilt voice per language: the registry's default voices (langlearn/languages.py),
+# with GEMINI_VOICES ("es=Kore,fr=Leda") replacing them language by language.
+GEMINI_VOICES = {
+    **languages.default_voices(),
+    **env_map("GEMINI_VOICES", keys=frozenset(languages.default_voices())),
+}
 # spaCy model per target language where one is installed (real POS tags);
 # languages without one use the blank pipeline with lookup lemmas.
-SPACY_MODELS = dict(item.split("=", 1) for item in env_list("SPACY_MODELS", []) if "=" in item)
+SPACY_MODELS = env_map("SPACY_MODELS", keys=frozenset(languages.REGISTRY))
 
 # --- Benchmarks only (python -m bench) -------------------------------------------
 # BENCH_DISABLE_DEFER=true makes the use cases skip deferring pipeline jobs, so the

@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from adventures.admin_overview import overview
 from langlearn.health import healthz
+from operations.overview import overview
 
 urlpatterns = [
     # Operations (issue 5): health endpoint and the staff overview page.
@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("accounts.api.urls")),
     path("api/", include("adventures.api.urls")),
 ]
 

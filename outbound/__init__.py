@@ -1,6 +1,5 @@
-"""Ports to the outside world: one package per external service.
-
-Each package holds a small interface (``base``), a deterministic stub and,
-where one exists, the real client. ``outbound.factory`` picks between them
-from settings; nothing else in the project names a concrete client.
+"""The outside world: the roles providers play for us (``roles``), one package
+per vendor with its real client and its stub, and the stubs' shared parts
+(``stubs``). ``outbound.factory`` picks a client per role from settings;
+nothing else in the project names a concrete client.
 """

@@ -1,6 +1,6 @@
-"""The one place that decides which client serves each port.
+"""The one place that decides which client plays each role (``outbound.roles``).
 
-Stubs serve every port unless the provider's key is configured; with
+Stubs play every role unless the provider's key is configured; with
 ``STUB_GENERATION=true`` stubs serve even when keys are set. Clients are built
 once per process and shared (they hold connection pools and loaded models).
 """
@@ -11,11 +11,8 @@ from functools import cache
 
 from django.conf import settings
 
-from .anthropic.base import StoryGenerator
-from .deepl.base import Translator
-from .gemini.base import Voice
-from .spacy.base import Annotator
-from .storage.base import AudioStorage
+from .roles import Annotator, AudioStorage, StoryGenerator, Translator, Voice
+from .stubs import drills
 
 
 def stubbed(key_setting: str) -> bool:
@@ -73,9 +70,16 @@ def get_voice() -> Voice:
 
 @cache
 def get_annotator() -> Annotator:
+    # spaCy runs offline and needs no key: it is the annotator, stubbed or not.
+    # Only the drills (a wait, faults, the call log) make it a stub.
     from .spacy.client import SpacyAnnotator
 
-    return SpacyAnnotator(settings.SPACY_MODELS)
+    annotator = SpacyAnnotator(settings.SPACY_MODELS)
+    if drills.configured("annotate"):
+        from .spacy.stub import DrilledAnnotator
+
+        return DrilledAnnotator(annotator)
+    return annotator
 
 
 @cache

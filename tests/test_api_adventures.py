@@ -295,15 +295,13 @@ def test_retrying_an_entry_not_in_error_is_409(api):
 
 
 def test_retrying_an_entry_in_error_queues_it_again(api):
-    from asgiref.sync import async_to_sync
-
-    from adventures.pipeline import LEARNER_ERROR_MESSAGE, entry_fail
+    from adventures.services import LEARNER_ERROR_MESSAGE, entry_fail
     from tests.conftest import truncate_jobs
 
     adventure = create(api).json()
     entry_id = adventure["entries"][0]["id"]
     truncate_jobs()  # the first job ran and failed; its row is gone from the queue
-    async_to_sync(entry_fail)(entry_id=uuid.UUID(entry_id), detail="deepl: HTTP 456 [permanent]")
+    entry_fail(entry_id=uuid.UUID(entry_id), detail="deepl: HTTP 456 [permanent]")
 
     failed = api.get(f"/api/adventures/{adventure['id']}/entries/{entry_id}").json()
     assert failed["status"] == "error"
@@ -321,8 +319,8 @@ def test_retrying_an_entry_in_error_queues_it_again(api):
 
 
 def test_a_second_defer_of_a_queued_entry_is_409_not_a_second_job(api):
-    from adventures.errors import ConflictError
     from adventures.services import defer_entry_job
+    from langlearn.errors import ConflictError
 
     adventure = create(api).json()
     entry = Entry.objects.get(id=adventure["entries"][0]["id"])

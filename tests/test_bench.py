@@ -15,7 +15,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
 from bench.stats import critical_path_ms, distribution, format_latencies, percentile, ratio
-from langlearn.env import parse_latencies
+from outbound.stubs.drills import parse_latencies
 
 from .conftest import ROOT
 

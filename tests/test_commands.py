@@ -123,6 +123,16 @@ def test_queue_status_json_and_a_longer_stall_threshold(queue):
     assert report["workers"] == {"alive": 1, "silent": 0}
 
 
+def test_queue_status_counts_stalls_as_the_rescue_does(queue, settings):
+    """Without --stalled-after, a job is stalled when the rescue task would take
+    it: after WORKER_STALLED_TIMEOUT seconds of silence (here 5 minutes)."""
+    settings.WORKER_STALLED_TIMEOUT = 600
+    assert json.loads(run("queue_status", "--json"))["stalled_jobs"] == []
+    settings.WORKER_STALLED_TIMEOUT = 60
+    [stalled] = json.loads(run("queue_status", "--json"))["stalled_jobs"]
+    assert stalled["id"] == queue["running"]
+
+
 def test_queue_status_on_an_empty_queue(db):
     sql("DELETE FROM procrastinate_jobs")
     out = run("queue_status")

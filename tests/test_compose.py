@@ -221,7 +221,7 @@ def test_dev_stack_mounts_the_source_and_reloads_on_change(stacks):
         "command",
         "compose/start-worker",
     ]
-    assert set(command[6:]) == {"accounts", "adventures", "langlearn", "outbound"}
+    assert set(command[6:]) == {"accounts", "adventures", "langlearn", "operations", "outbound"}
 
 
 def test_prod_stack_uses_bunny_limits_the_worker_and_restarts(stacks):

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from outbound.anthropic.base import GenerationRequest, PastEntry
 from outbound.anthropic.client import AnthropicGenerator
 from outbound.errors import ProviderError
+from outbound.roles import GenerationRequest, PastEntry
 
 from .fakes import anthropic as fake
 from .fakes.server import FakeServer, Reply, json_reply

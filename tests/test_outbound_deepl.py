@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 
 from outbound import factory
 from outbound.deepl.client import DeepLTranslator
@@ -74,42 +75,34 @@ def test_native_codes_map_to_deepl_targets(server, settings, native, variants, s
 
 
 @pytest.mark.django_db
-def test_target_languages_are_asked_once_and_cached(server):
-    first = translator(server)
-    assert first.can_translate_to("ja")
-    assert first.can_translate_to("en")
-    assert first.can_translate_to("pt")
-    assert not first.can_translate_to("ko")
-    names = {language.code: language.name for language in first.target_languages()}
-    assert names["en"] == "English"
-    assert names["pt"] == "Portuguese"
-    # Another process's translator finds the list in the shared cache.
-    assert translator(server).can_translate_to("fr")
-    assert [r.path for r in server.requests] == ["/v2/languages"]
-    assert server.requests[0].body == b"type=target"
-
-
-@pytest.mark.django_db
-def test_languages_fall_back_when_deepl_is_down(server):
-    server.queue(json_reply({"message": "Service unavailable"}, 503))
-    assert translator(server).can_translate_to("en")
-
-
-@pytest.mark.django_db
-def test_the_api_offers_deepls_languages(server, settings, api):
+def test_requests_never_ask_deepl_for_its_languages(server, settings, anonymous, api):
+    """Validation reads the language registry only: with the real DeepL client
+    configured and nothing cached, registering, listing languages and starting
+    an adventure send nothing to DeepL (nor, by the network guard, anywhere)."""
     settings.STUB_GENERATION = False
     settings.DEEPL_API_KEY = fake.AUTH_KEY
     settings.DEEPL_SERVER_URL = server.url
     factory.reset()
+    cache.clear()
 
+    registered = anonymous.post(
+        "/api/auth/register",
+        {"username": "kim", "password": "a-long-passphrase", "native_language": "ko"},
+        format="json",
+    )
+    assert registered.status_code == 201
     native = api.get("/api/languages").json()["native_languages"]
     assert {"code": "ja", "name": "Japanese"} in native
-
+    created = api.post(
+        "/api/adventures", {"target_language": "es", "native_language": "ja"}, format="json"
+    )
+    assert created.status_code == 201
     refused = api.post(
-        "/api/adventures", {"target_language": "es", "native_language": "ko"}, format="json"
+        "/api/adventures", {"target_language": "es", "native_language": "xx"}, format="json"
     )
     assert refused.status_code == 400
-    assert "ko" in str(refused.json())
+    assert "xx" in str(refused.json()["native_language"])
+    assert server.requests == []
 
 
 @pytest.mark.parametrize(

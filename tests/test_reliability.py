@@ -11,7 +11,7 @@ import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
-from adventures.pipeline import LEARNER_ERROR_MESSAGE
+from adventures.services import LEARNER_ERROR_MESSAGE
 
 from .conftest import client_for, make_user, wait_for
 
@@ -156,8 +156,8 @@ def test_no_second_job_can_join_an_entry_waiting_for_its_retry(start_worker, tmp
     find another queued job of its entry holding the lock. New jobs are only
     deferred for new entries and entries in ``error``, and an entry waiting for
     a retry is not in error."""
-    from adventures.errors import ConflictError
     from adventures.services import defer_entry_job
+    from langlearn.errors import ConflictError
 
     log = tmp_path / "calls.log"
     retries = {**FAST_RETRIES, "PIPELINE_RETRY_WAIT_MIN": "2", "PIPELINE_RETRY_JITTER": "0"}

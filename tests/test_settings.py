@@ -44,9 +44,27 @@ def test_production_reads_the_secret_from_a_file(tmp_path):
         ({"STUB_LATENCY_MS": "generate=soon"}, "STUB_LATENCY_MS"),
         ({"DATABASE_URL": "mysql://x@localhost/db"}, "DATABASE_URL must be a postgresql"),
         ({"STORAGE_BACKEND": "floppy"}, "STORAGE_BACKEND must be"),
+        ({"GEMINI_VOICES": "es:Kore"}, "GEMINI_VOICES: expected key=value items, got 'es:Kore'"),
+        ({"GEMINI_VOICES": "xx=Kore"}, "GEMINI_VOICES: 'xx' is not one of"),
+        ({"SPACY_MODELS": "fr=fr_core_news_sm,fr=x"}, "SPACY_MODELS: 'fr' is given twice"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, env, message):
     result = check(tmp_path, **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_maps_replace_defaults_per_key_and_refuse_malformed_items(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from langlearn.env import env_map
+
+    monkeypatch.setenv("VOICES", " es = Puck , fr=Leda ")
+    assert env_map("VOICES", keys=frozenset({"es", "fr"})) == {"es": "Puck", "fr": "Leda"}
+    monkeypatch.delenv("VOICES")
+    assert env_map("VOICES") == {}
+    for bad in ("es", "es=", "=Puck", "es=Puck,es=Kore"):
+        monkeypatch.setenv("VOICES", bad)
+        with pytest.raises(ImproperlyConfigured, match="VOICES"):
+            env_map("VOICES")

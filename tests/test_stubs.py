@@ -9,14 +9,14 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 
-from langlearn.env import parse_latencies
-from outbound import stub_corpus
-from outbound.anthropic.base import GenerationRequest
 from outbound.anthropic.stub import StubGenerator
 from outbound.deepl.stub import StubTranslator
 from outbound.errors import ProviderError
 from outbound.gemini.stub import StubVoice
+from outbound.roles import GenerationRequest
 from outbound.spacy.client import SpacyAnnotator
+from outbound.stubs import corpus as stub_corpus
+from outbound.stubs.drills import parse_latencies
 
 STEPS = ("generate", "translate", "annotate", "voice")
 

@@ -1,13 +1,8 @@
 from django.urls import path
 
-from accounts.api import RegisterApi, TokenApi, TokenRefreshApi
-
 from . import views
 
 urlpatterns = [
-    path("auth/register", RegisterApi.as_view(), name="register"),
-    path("auth/token", TokenApi.as_view(), name="token"),
-    path("auth/token/refresh", TokenRefreshApi.as_view(), name="token-refresh"),
     path("languages", views.LanguagesApi.as_view(), name="languages"),
     path("adventures", views.AdventureListCreateApi.as_view(), name="adventures"),
     path(

@@ -10,10 +10,11 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User
-from adventures import languages, selectors, services
+from adventures import selectors, services
 from adventures.models import CefrLevel
+from langlearn import languages
+from langlearn.api import Pagination
 
-from .pagination import Pagination
 from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
 
 

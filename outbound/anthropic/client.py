@@ -2,9 +2,11 @@
 
 The model answers through a forced tool call, so the passage comes back as
 JSON (``{title?, sentences[], choices[]}``) instead of prose we would have to
-parse. The SDK drops ``minItems``/``maxItems`` from tool schemas, so the choice
-count is checked here; an unusable answer is a *transient* failure (the next
-attempt may well be fine). SDK retries are off: the job queue owns retries.
+parse. The tool's schema states the passage rules of ``outbound.roles``; the
+SDK drops ``minItems``/``maxItems`` from tool schemas, so the answer is checked
+against the same rules (``passage_problem``) here; an unusable answer is a
+*transient* failure (the next attempt may well be fine). SDK retries are off:
+the job queue owns retries.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anthropic
 
+from langlearn import languages
 from outbound.errors import ProviderError, is_transient_status
-
-from .base import GeneratedPassage, GenerationRequest
+from outbound.roles import (
+    MAX_CHOICES,
+    MIN_CHOICES,
+    GeneratedPassage,
+    GenerationRequest,
+    passage_problem,
+)
 
 if TYPE_CHECKING:
     from anthropic.types import ToolParam
@@ -26,16 +34,6 @@ logger = logging.getLogger(__name__)
 PROVIDER = "anthropic"
 TOOL_NAME = "write_passage"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
-MIN_CHOICES, MAX_CHOICES = 2, 4
-
-LANGUAGE_NAMES = {
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "en": "English",
-}
 
 # What each CEFR level means for the text we write: vocabulary and grammar the
 # learner can follow, and how long a sentence may be.
@@ -99,7 +97,7 @@ def passage_tool(*, first: bool, final: bool) -> dict[str, Any]:
 
 
 def build_prompt(request: GenerationRequest) -> str:
-    language = LANGUAGE_NAMES.get(request.target_language, request.target_language)
+    language = languages.name(request.target_language)
     level = request.level.upper()
     lines = [
         f"Target language: {language} ({request.target_language}).",
@@ -208,11 +206,10 @@ def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage
         raise _content_failure(f"no {TOOL_NAME} call (stop_reason {stop_reason!r})")
     data: dict[str, Any] = call.input
     sentences = _strings(data.get("sentences"), "sentences")
-    if not sentences:
-        raise _content_failure("the passage is empty")
     choices = [] if final else _strings(data.get("choices"), "choices")
-    if not final and not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-        raise _content_failure(f"expected {MIN_CHOICES}-{MAX_CHOICES} choices, got {len(choices)}")
+    problem = passage_problem(sentences, choices, is_final=final)
+    if problem:
+        raise _content_failure(problem)
     title = data.get("title")
     title = title.strip() if first and isinstance(title, str) and title.strip() else None
     usage = getattr(message, "usage", None)

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from outbound import stub_corpus
 from outbound.errors import ProviderError
-from outbound.latency import stub_delay
-
-from .base import GeneratedPassage, GenerationRequest
+from outbound.roles import GeneratedPassage, GenerationRequest
+from outbound.stubs import corpus
+from outbound.stubs.drills import stub_delay
 
 
 class StubGenerator:
@@ -17,26 +16,26 @@ class StubGenerator:
     async def generate(self, request: GenerationRequest) -> GeneratedPassage:
         await stub_delay("generate")
         lang = request.target_language
-        if lang not in stub_corpus.LANGUAGES:
+        if lang not in corpus.LANGUAGES:
             raise ProviderError(
                 f"the stub generator cannot write in {lang!r}",
                 provider="stub-generator",
                 transient=False,
             )
-        column = stub_corpus.LANGUAGES.index(lang)
+        column = corpus.LANGUAGES.index(lang)
         sentences: list[str] = []
         if request.position > 1 and request.chosen_index is not None:
-            previous = stub_corpus.scene_for(request.position - 1, is_final=False)
+            previous = corpus.scene_for(request.position - 1, is_final=False)
             if request.chosen_index < len(previous.choices):
                 sentences.append(previous.choices[request.chosen_index].reaction[column])
-        scene = stub_corpus.scene_for(request.position, is_final=request.is_final)
+        scene = corpus.scene_for(request.position, is_final=request.is_final)
         sentences.extend(row[column] for row in scene.sentences)
         choices = [choice.text[column] for choice in scene.choices]
         words = sum(len(s.split()) for s in sentences + choices)
         return GeneratedPassage(
             sentences=sentences,
             choices=choices,
-            title=stub_corpus.TITLE[column] if request.position == 1 else None,
+            title=corpus.TITLE[column] if request.position == 1 else None,
             input_tokens=200 + 40 * len(request.history),
             output_tokens=int(words * 1.6),
         )

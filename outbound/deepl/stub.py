@@ -1,33 +1,19 @@
 from __future__ import annotations
 
-from outbound import stub_corpus
+from langlearn import languages
 from outbound.errors import ProviderError
-from outbound.latency import stub_delay
-
-from .base import Language, Translation
-
-NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-}
+from outbound.roles import Translation
+from outbound.stubs import corpus
+from outbound.stubs.drills import stub_delay
 
 
 class StubTranslator:
-    """Translates the corpus story exactly between its six languages.
+    """Translates the corpus story exactly between the languages it is written in.
 
-    A text that is not in the corpus (from a real generator, say) comes back
-    marked with the target language, so it is visibly not a real translation.
+    Into any other language we translate into (``langlearn.languages``), and for
+    a text that is not in the corpus (from a real generator, say), the text comes
+    back marked with the target language, so it is visibly not a real translation.
     """
-
-    def target_languages(self) -> list[Language]:
-        return [Language(code, NAMES[code]) for code in stub_corpus.LANGUAGES]
-
-    def can_translate_to(self, code: str) -> bool:
-        return code in stub_corpus.LANGUAGES
 
     async def translate(
         self,
@@ -38,14 +24,14 @@ class StubTranslator:
         context: str = "",
     ) -> Translation:
         await stub_delay("translate")
-        if not self.can_translate_to(target_language):
+        if not languages.can_translate_to(target_language):
             raise ProviderError(
                 f"cannot translate into {target_language!r}",
                 provider="stub-translator",
                 transient=False,
             )
         out = [
-            stub_corpus.translate(text, source_language, target_language)
+            corpus.translate(text, source_language, target_language)
             or f"[{target_language}] {text}"
             for text in texts
         ]

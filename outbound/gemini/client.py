@@ -16,8 +16,8 @@ from google import genai
 from google.genai import errors, types
 
 from outbound.errors import ProviderError, is_transient_status
+from outbound.roles import Speech
 
-from .base import Speech
 from .wav import duration_ms, pcm_to_wav
 
 logger = logging.getLogger(__name__)

@@ -3,15 +3,15 @@ from __future__ import annotations
 import math
 import struct
 
+from langlearn import languages
 from outbound.errors import ProviderError
-from outbound.latency import stub_delay
+from outbound.roles import Speech
+from outbound.stubs.drills import stub_delay
 
-from .base import Speech
 from .wav import duration_ms, pcm_to_wav
 
 RATE = 16_000
 CHARS_PER_SECOND = 14  # an unhurried reading pace
-VOICED_LANGUAGES = frozenset({"es", "fr", "de", "it", "pt", "en"})
 
 
 def _tone_period(frequency: int = 200, amplitude: int = 1500) -> bytes:
@@ -29,7 +29,8 @@ class StubVoice:
     """A valid 16 kHz mono WAV: a soft hum as long as reading the text takes."""
 
     def supports(self, language: str) -> bool:
-        return language in VOICED_LANGUAGES
+        registered = languages.get(language)
+        return registered is not None and registered.can_voice
 
     async def synthesize(self, text: str, *, language: str) -> Speech:
         await stub_delay("voice")

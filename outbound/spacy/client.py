@@ -13,13 +13,9 @@ import importlib.util
 import threading
 from typing import Any
 
+from langlearn import languages
 from outbound.errors import ProviderError
-from outbound.latency import stub_delay
-
-from .base import AnnotatedToken
-
-# Languages with lemma lookup tables in spacy-lookups-data that we teach.
-LOOKUP_LANGUAGES = frozenset({"es", "fr", "de", "it", "pt"})
+from outbound.roles import AnnotatedToken
 
 
 class SpacyAnnotator:
@@ -29,7 +25,7 @@ class SpacyAnnotator:
         self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
-        return language in LOOKUP_LANGUAGES or self._model_installed(language)
+        return language in languages.lemmatized() or self._model_installed(language)
 
     def _model_installed(self, language: str) -> bool:
         model = self._models.get(language)
@@ -81,7 +77,6 @@ class SpacyAnnotator:
         return tokens
 
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
-        await stub_delay("annotate")  # 0 unless STUB_LATENCY_MS says otherwise
         return await asyncio.to_thread(self.annotate_sync, sentences, language)
 
 

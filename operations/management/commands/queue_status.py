@@ -10,8 +10,8 @@ from django.db import OperationalError
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateWorker
 
-from adventures import operations
-from adventures.management.utils import duration, human_age, to_json
+from operations import queue as job_queue
+from operations.cli import duration, human_age, to_json
 
 STATUS_ORDER = ("todo", "doing", "failed", "succeeded", "cancelled", "aborted")
 
@@ -31,14 +31,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--stalled-after",
             type=duration,
-            default=operations.STALLED_AFTER,
+            default=None,
             metavar="DURATION",
-            help="A worker silent this long counts as stalled (default 30s; e.g. 1m).",
+            help=(
+                "A worker silent this long counts as stalled (default: the rescue's "
+                "WORKER_STALLED_TIMEOUT, 30s unless set; e.g. 1m)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            report = self._report(options["stalled_after"])
+            report = self._report(options["stalled_after"] or job_queue.stalled_after())
         except OperationalError as exc:
             raise CommandError(f"Cannot read the job queue: {exc}".strip()) from exc
         if options["json"]:
@@ -48,8 +51,8 @@ class Command(BaseCommand):
 
     def _report(self, stalled_after) -> dict[str, Any]:
         now = timezone.now()
-        counts = operations.job_counts()
-        waiting = operations.oldest_waiting()
+        counts = job_queue.job_counts()
+        waiting = job_queue.oldest_waiting()
         stalled = [
             {
                 "id": job.id,
@@ -60,7 +63,7 @@ class Command(BaseCommand):
                 "worker_id": job.worker_id,
                 "last_heartbeat": job.worker.last_heartbeat if job.worker else None,
             }
-            for job in operations.stalled_jobs(stalled_after)
+            for job in job_queue.stalled_jobs(stalled_after)
         ]
         cutoff = now - stalled_after
         return {

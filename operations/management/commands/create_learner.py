@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.services import user_register
-from adventures import languages
-from adventures.errors import InvalidInput
-from adventures.management.utils import to_json
+from langlearn import languages
+from langlearn.errors import InvalidInput
+from operations.cli import to_json
 
 PASSWORD_ENV = "LEARNER_PASSWORD"
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         password = self._password(options)
         native = options["native_language"]
         if not languages.can_translate_to(native):
-            codes = ", ".join(o.code for o in languages.native_languages())
+            codes = ", ".join(language.code for language in languages.native_languages())
             raise CommandError(
                 f"--native-language {native!r} is not supported; use one of {codes}."
             )
@@ -71,17 +71,14 @@ class Command(BaseCommand):
             raise CommandError(_messages(exc.detail)) from None
         kind = "superuser" if user.is_superuser else "staff member" if user.is_staff else "learner"
         if options["json"]:
-            self.stdout.write(
-                to_json(
-                    {
-                        "id": str(user.id),
-                        "username": user.username,
-                        "native_language": user.native_language,
-                        "is_staff": user.is_staff,
-                        "is_superuser": user.is_superuser,
-                    }
-                )
-            )
+            data = {
+                "id": str(user.id),
+                "username": user.username,
+                "native_language": user.native_language,
+                "is_staff": user.is_staff,
+                "is_superuser": user.is_superuser,
+            }
+            self.stdout.write(to_json(data))
         else:
             self.stdout.write(self.style.SUCCESS(f"Created {kind} {user.username} ({user.id})."))
 

@@ -9,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from . import operations
-from .management.utils import human_age
+from adventures import selectors
+
+from . import queue
+from .cli import human_age
 
 FAILED_WINDOW = timedelta(hours=24)
 FAILED_SHOWN = 50
@@ -19,10 +21,10 @@ FAILED_SHOWN = 50
 def overview(request: HttpRequest) -> HttpResponse:
     """Wrapped in ``admin.site.admin_view`` in the URLconf: staff only."""
     now = timezone.now()
-    counts = operations.job_counts()
+    counts = queue.job_counts()
     statuses = sorted({status for per_queue in counts.values() for status in per_queue})
-    waiting = operations.oldest_waiting()
-    failed = operations.failed_entries(since=now - FAILED_WINDOW)
+    waiting = queue.oldest_waiting()
+    failed = selectors.failed_entries(since=now - FAILED_WINDOW)
     context = {
         **admin.site.each_context(request),
         "title": "Pipeline overview",
@@ -35,9 +37,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             (queue, job.job_id, human_age(job.age(now)), job.waiting_since)
             for queue, job in waiting.items()
         ],
-        "stalled": list(operations.stalled_jobs()),
+        "stalled": list(queue.stalled_jobs()),
         "failed_count": failed.count(),
         "failed": list(failed[:FAILED_SHOWN]),
         "failed_shown": FAILED_SHOWN,
     }
-    return TemplateResponse(request, "admin/adventures/overview.html", context)
+    return TemplateResponse(request, "admin/operations/overview.html", context)

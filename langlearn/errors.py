@@ -1,5 +1,9 @@
-"""The domain's errors. Each carries the HTTP status the API answers with;
-``adventures.api.errors.exception_handler`` renders them as ``{"detail": ...}``."""
+"""The errors every app raises for a request it refuses.
+
+Each carries the HTTP status the API answers with and a stable ``code``;
+``langlearn.api.exception_handler`` renders them as ``{"detail": ...}``, and
+management commands turn them into a ``CommandError``.
+"""
 
 from __future__ import annotations
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from adventures import operations
-from adventures.management.utils import duration, to_json
+from adventures import selectors
 from adventures.models import Adventure
 from adventures.services import entries_rerun
+from operations.cli import duration, to_json
 
 
 class Command(BaseCommand):
@@ -52,14 +52,14 @@ class Command(BaseCommand):
         adventure_id = options["adventure"]
         if adventure_id and not Adventure.objects.filter(id=adventure_id).exists():
             raise CommandError(f"No adventure with id {adventure_id}.")
-        entries = operations.entries_in_error(
+        entries = selectors.entries_in_error(
             older_than=older, newer_than=newer, adventure_id=adventure_id
         )
         selected = list(entries.values_list("id", "adventure_id", "position", "error_detail"))
         if options["dry_run"]:
             self._dry_run(selected, as_json=options["json"])
             return
-        result = entries_rerun(entry_id for entry_id, *_ in selected)
+        result = entries_rerun(entry_ids=[entry_id for entry_id, *_ in selected])
         if options["json"]:
             self.stdout.write(
                 to_json(

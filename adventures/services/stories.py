@@ -1,8 +1,7 @@
-"""Use cases of a learner's adventure.
+"""What learners and staff do with stories: start one, choose, retry, re-run.
 
-Each function is one use case: it checks the rules, writes the rows and defers
-the pipeline job **in the same transaction**, so there is never an entry
-without its job nor a job without its entry.
+Each function checks the rules and changes state through ``lifecycle``, so
+the rows and the pipeline job they need are written in one transaction.
 """
 
 from __future__ import annotations
@@ -14,58 +13,24 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from procrastinate import exceptions as procrastinate_exceptions
 
-from langlearn import tracing
+from langlearn import languages
+from langlearn.errors import ConflictError, InvalidInput, NotFound
 
-from . import languages
-from .errors import ConflictError, InvalidInput, NotFound
-from .models import Adventure, CefrLevel, Choice, Decision, Entry
+from ..models import Adventure, CefrLevel, Choice, Decision, Entry
+from .lifecycle import entry_create, entry_queue
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
-def defer_entry_job(entry: Entry) -> int | None:
-    """Queue the pipeline job for ``entry``; return the job id.
-
-    Must run inside the transaction that wrote the entry's new state. The job's
-    queueing lock (one queued job per entry) and lock (one running job per
-    adventure, in order) are described in ``adventures.tasks``.
-    """
-    from .tasks import generate_adventure_entry, job_locks
-
-    if settings.BENCH_DISABLE_DEFER:
-        # Benchmark only (``python -m bench``: the cost of deferring); see settings.
-        return None
-    lock, queueing_lock = job_locks(entry)
-    try:
-        # A savepoint: a refused defer must not poison the caller's transaction.
-        with transaction.atomic():
-            job = generate_adventure_entry.configure(lock=lock, queueing_lock=queueing_lock)
-            return job.defer(
-                adventure_id=str(entry.adventure_id),
-                entry_id=str(entry.id),
-                user_id=str(entry.adventure.user_id),
-                # Optional tracing (issue 5): {} unless OpenTelemetry is configured.
-                **tracing.job_kwargs(),
-            )
-    except procrastinate_exceptions.AlreadyEnqueued:
-        raise ConflictError("This entry is already queued.", code="already_queued") from None
-
-
 def check_languages(*, target_language: str, native_language: str) -> None:
+    """Refuse a pair of languages we cannot serve; reads the registry only."""
     errors: dict[str, list[str]] = {}
-    if not languages.can_teach(target_language):
-        codes = ", ".join(o.code for o in languages.target_languages())
-        errors["target_language"] = [
-            f"We cannot teach {target_language!r} yet. Choose one of: {codes}."
-        ]
-    if not languages.can_translate_to(native_language):
-        codes = ", ".join(o.code for o in languages.native_languages())
-        errors["native_language"] = [
-            f"We cannot translate into {native_language!r}. Choose one of: {codes}."
-        ]
+    if problem := languages.target_language_problem(target_language):
+        errors["target_language"] = [problem]
+    if problem := languages.native_language_problem(native_language):
+        errors["native_language"] = [problem]
     if not errors and target_language == native_language:
         errors["native_language"] = ["The native language must differ from the language you learn."]
     if errors:
@@ -81,6 +46,7 @@ def adventure_create(
     level: str = CefrLevel.A2,
     theme: str = "",
 ) -> Adventure:
+    """A new adventure with its first entry queued."""
     native = native_language or user.native_language
     check_languages(target_language=target_language, native_language=native)
     adventure = Adventure.objects.create(
@@ -90,10 +56,7 @@ def adventure_create(
         level=level,
         theme=theme,
     )
-    entry = Entry.objects.create(
-        adventure=adventure, position=1, is_final=settings.STORY_LENGTH <= 1
-    )
-    defer_entry_job(entry)
+    entry_create(adventure=adventure, position=1, is_final=settings.STORY_LENGTH <= 1)
     return adventure
 
 
@@ -135,20 +98,16 @@ def decision_record(*, user: User, adventure_id: UUID, entry_id: UUID, choice_id
         raise InvalidInput({"choice_id": ["This choice does not belong to the entry."]}) from None
 
     position = entry.position + 1
-    next_entry = Entry.objects.create(
-        adventure=entry.adventure,
-        position=position,
-        is_final=position >= settings.STORY_LENGTH,
+    next_entry = entry_create(
+        adventure=entry.adventure, position=position, is_final=position >= settings.STORY_LENGTH
     )
     try:
         with transaction.atomic():
-            decision = Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)
+            return Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)
     except IntegrityError:
         raise ConflictError(
             "A choice has already been made for this entry.", code="already_decided"
         ) from None
-    defer_entry_job(next_entry)
-    return decision
 
 
 @transaction.atomic
@@ -161,22 +120,8 @@ def entry_retry(*, user: User, adventure_id: UUID, entry_id: UUID) -> Entry:
             f"Only an entry in error can be retried; this one is {entry.status}.",
             code="entry_not_in_error",
         )
-    entry_requeue(entry)
+    entry_queue(entry=entry)
     return entry
-
-
-def entry_requeue(entry: Entry) -> None:
-    """Put a failed entry back to ``pending`` and defer its job (in a transaction)."""
-    entry.status = Entry.Status.PENDING
-    entry.error_message = ""
-    entry.error_detail = ""
-    entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
-    adventure = entry.adventure
-    adventure.status = (
-        Adventure.Status.AWAITING_FIRST_ENTRY if entry.position == 1 else Adventure.Status.ACTIVE
-    )
-    adventure.save(update_fields=["status", "updated_at"])
-    defer_entry_job(entry)
 
 
 # --- Staff and operator re-runs (admin action, ``retry_failed_entries``) -------
@@ -193,7 +138,7 @@ class RerunResult(NamedTuple):
         return sum(self.skipped.values())
 
 
-def entries_rerun(entry_ids: Iterable[UUID | str]) -> RerunResult:
+def entries_rerun(*, entry_ids: Iterable[UUID | str]) -> RerunResult:
     """Re-run the pipeline for those of ``entry_ids`` that are in ``error``.
 
     Each entry is re-queued in its own transaction, under its row lock, so one
@@ -223,8 +168,7 @@ def entries_rerun(entry_ids: Iterable[UUID | str]) -> RerunResult:
                 skipped[f"not in error ({entry.status})"] += 1
                 continue
             try:
-                with transaction.atomic():
-                    entry_requeue(entry)
+                entry_queue(entry=entry)
             except ConflictError:
                 skipped["already queued"] += 1
                 continue

@@ -1,4 +1,4 @@
-"""Read-only numbers about the job queue and the pipeline, for staff and operators.
+"""Read-only numbers about the job queue, for staff and operators.
 
 Used by the admin overview page and the ``queue_status`` command. Everything
 here reads Procrastinate's tables (through its Django models or plain SQL) and
@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from .models import Entry
 
-# Procrastinate's workers beat every 10 s and count as stalled after 30 s
-# without a beat (its ``stalled_worker_timeout`` default).
-STALLED_AFTER = timedelta(seconds=30)
+def stalled_after() -> timedelta:
+    """How long a worker may stay silent before its jobs count as stalled: the
+    same ``WORKER_STALLED_TIMEOUT`` the rescue task uses."""
+    return timedelta(seconds=settings.WORKER_STALLED_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -74,40 +74,14 @@ def oldest_waiting() -> dict[str, WaitingJob]:
     return {queue: WaitingJob(queue, job_id, since) for queue, job_id, since in rows}
 
 
-def stalled_jobs(stalled_after: timedelta = STALLED_AFTER) -> QuerySet[ProcrastinateJob]:
-    """Running jobs whose worker is gone or silent, as Procrastinate's
-    ``JobManager.get_stalled_jobs`` finds them (same rule, sync and in Django)."""
-    cutoff = timezone.now() - stalled_after
+def stalled_jobs(silent_for: timedelta | None = None) -> QuerySet[ProcrastinateJob]:
+    """Running jobs whose worker is gone or silent (for ``silent_for``, by default
+    ``stalled_after()``), as Procrastinate's ``JobManager.get_stalled_jobs`` finds
+    them (same rule, sync and in Django)."""
+    cutoff = timezone.now() - (silent_for if silent_for is not None else stalled_after())
     return (
         ProcrastinateJob.objects.filter(status="doing")
         .filter(Q(worker__isnull=True) | Q(worker__last_heartbeat__lt=cutoff))
         .select_related("worker")
         .order_by("id")
     )
-
-
-def failed_entries(*, since: datetime) -> QuerySet[Entry]:
-    """Entries that went into ``error`` since ``since``, newest first."""
-    return (
-        Entry.objects.filter(status=Entry.Status.ERROR, updated_at__gte=since)
-        .select_related("adventure__user")
-        .order_by("-updated_at")
-    )
-
-
-def entries_in_error(
-    *,
-    older_than: timedelta | None = None,
-    newer_than: timedelta | None = None,
-    adventure_id: UUID | str | None = None,
-) -> QuerySet[Entry]:
-    """Entries in ``error``, filtered by how long ago they failed and by adventure."""
-    now = timezone.now()
-    entries = Entry.objects.filter(status=Entry.Status.ERROR)
-    if older_than is not None:
-        entries = entries.filter(updated_at__lte=now - older_than)
-    if newer_than is not None:
-        entries = entries.filter(updated_at__gte=now - newer_than)
-    if adventure_id is not None:
-        entries = entries.filter(adventure_id=adventure_id)
-    return entries.order_by("adventure_id", "position")

@@ -1,4 +1,5 @@
-"""One mapping from errors to HTTP answers, all shaped ``{"detail": ...}``."""
+"""What every API of the project shares: one mapping from errors to HTTP
+answers (all shaped ``{"detail": ...}``) and one pagination."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from adventures.errors import DomainError
+from langlearn.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +36,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers={"Retry-After": "5"},
         )
     return drf_exception_handler(exc, context)
+
+
+class Pagination(PageNumberPagination):
+    """``?page=N``; clients may ask for ``?page_size=`` up to 100."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100

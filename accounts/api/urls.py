@@ -1,0 +1,9 @@
+from django.urls import path
+
+from .views import RegisterApi, TokenApi, TokenRefreshApi
+
+urlpatterns = [
+    path("auth/register", RegisterApi.as_view(), name="register"),
+    path("auth/token", TokenApi.as_view(), name="token"),
+    path("auth/token/refresh", TokenRefreshApi.as_view(), name="token-refresh"),
+]

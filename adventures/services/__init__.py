@@ -1,0 +1,55 @@
+"""Use cases of adventures and their entries: the only code that writes them.
+
+- ``lifecycle``: every status change of an entry or adventure, and queuing an
+  entry's pipeline job in the same transaction;
+- ``stories``: what learners and staff do (start, choose, retry, re-run);
+- ``results``: what each pipeline step found, stored on the entry.
+"""
+
+from .lifecycle import (
+    LEARNER_ERROR_MESSAGE,
+    EntryGone,
+    adventure_status_sync,
+    defer_entry_job,
+    entry_complete,
+    entry_create,
+    entry_fail,
+    entry_queue,
+    entry_start,
+)
+from .results import (
+    entry_record_audio,
+    entry_record_generation,
+    entry_record_tokens,
+    entry_record_translation,
+)
+from .stories import (
+    RerunResult,
+    adventure_create,
+    check_languages,
+    decision_record,
+    entries_rerun,
+    entry_retry,
+)
+
+__all__ = [
+    "LEARNER_ERROR_MESSAGE",
+    "EntryGone",
+    "RerunResult",
+    "adventure_create",
+    "adventure_status_sync",
+    "check_languages",
+    "decision_record",
+    "defer_entry_job",
+    "entries_rerun",
+    "entry_complete",
+    "entry_create",
+    "entry_fail",
+    "entry_queue",
+    "entry_record_audio",
+    "entry_record_generation",
+    "entry_record_tokens",
+    "entry_record_translation",
+    "entry_retry",
+    "entry_start",
+]

@@ -1,0 +1,162 @@
+"""The entry lifecycle: every change of an entry's or an adventure's status.
+
+An entry is ``pending`` (its job is queued) → ``generating`` → ``complete``,
+or ``error`` once its job has failed for good; ``entry_queue`` puts an entry in
+error back to ``pending``. An adventure's status is never set on its own: it is
+derived from its newest entry by ``adventure_status_sync``, in the transaction
+that changed the entry.
+
+Every function here is a keyword-only use case under ``transaction.atomic``
+that locks the entry's row first, so two transitions of one entry never
+interleave. Queuing an entry defers its job in the same transaction: there is
+never an entry without its job nor a job without its entry.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from procrastinate import exceptions as procrastinate_exceptions
+
+from langlearn import tracing
+from langlearn.errors import ConflictError
+
+from ..models import Adventure, Entry
+
+LEARNER_ERROR_MESSAGE = "We could not write this part of the story. Please try again in a moment."
+ERROR_DETAIL_LIMIT = 4000
+
+
+class EntryGone(Exception):
+    """The entry was deleted, or does not belong to the adventure and user."""
+
+
+def defer_entry_job(entry: Entry) -> int | None:
+    """Queue the pipeline job for ``entry``; return the job id.
+
+    Must run inside the transaction that wrote the entry's new state. The job's
+    queueing lock (one queued job per entry) and lock (one running job per
+    adventure, in order) are described in ``adventures.tasks``. A second job for
+    an entry that is already queued is refused with ``ConflictError``.
+    """
+    from ..tasks import generate_adventure_entry, job_locks
+
+    if settings.BENCH_DISABLE_DEFER:
+        # Benchmark only (``python -m bench``: the cost of deferring); see settings.
+        return None
+    lock, queueing_lock = job_locks(entry)
+    try:
+        # A savepoint: a refused defer must not poison the caller's transaction.
+        with transaction.atomic():
+            job = generate_adventure_entry.configure(lock=lock, queueing_lock=queueing_lock)
+            return job.defer(
+                adventure_id=str(entry.adventure_id),
+                entry_id=str(entry.id),
+                user_id=str(entry.adventure.user_id),
+                # Optional tracing: {} unless OpenTelemetry is configured.
+                **tracing.job_kwargs(),
+            )
+    except procrastinate_exceptions.AlreadyEnqueued:
+        raise ConflictError("This entry is already queued.", code="already_queued") from None
+
+
+def adventure_status_sync(*, adventure: Adventure) -> None:
+    """Derive the adventure's status from its newest entry and save it if it changed.
+
+    ``error`` while the newest entry is in error; ``completed`` once the final
+    entry is complete; ``awaiting_first_entry`` until the first entry is;
+    ``active`` otherwise. Call it in the transaction that changed an entry.
+    """
+    newest = adventure.entries.order_by("-position").only("position", "status", "is_final").first()
+    if newest is None:
+        status = Adventure.Status.AWAITING_FIRST_ENTRY
+    elif newest.status == Entry.Status.ERROR:
+        status = Adventure.Status.ERROR
+    elif newest.status == Entry.Status.COMPLETE:
+        status = Adventure.Status.COMPLETED if newest.is_final else Adventure.Status.ACTIVE
+    elif newest.position == 1:
+        status = Adventure.Status.AWAITING_FIRST_ENTRY
+    else:
+        status = Adventure.Status.ACTIVE
+    if adventure.status != status:
+        adventure.status = status
+        adventure.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def entry_create(*, adventure: Adventure, position: int, is_final: bool) -> Entry:
+    """A new ``pending`` entry at ``position``, with its job queued."""
+    entry = Entry.objects.create(adventure=adventure, position=position, is_final=is_final)
+    adventure_status_sync(adventure=adventure)
+    defer_entry_job(entry)
+    return entry
+
+
+@transaction.atomic
+def entry_queue(*, entry: Entry) -> None:
+    """Put an entry in ``error`` back to ``pending`` and queue its job again.
+
+    The caller holds the entry's row lock and has checked that it is in error;
+    the pipeline resumes after the entry's last finished step.
+    """
+    entry.status = Entry.Status.PENDING
+    entry.error_message = entry.error_detail = ""
+    entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
+    adventure_status_sync(adventure=entry.adventure)
+    defer_entry_job(entry)
+
+
+@transaction.atomic
+def entry_start(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> Entry | None:
+    """Mark the entry ``generating`` for a pipeline run; None when it is already
+    complete (a duplicate job has nothing to do). ``EntryGone`` when it is not
+    the adventure's and the user's any more."""
+    try:
+        entry = (
+            Entry.objects.select_for_update(of=("self",))
+            .select_related("adventure")
+            .get(id=entry_id, adventure_id=adventure_id, adventure__user_id=user_id)
+        )
+    except Entry.DoesNotExist:
+        raise EntryGone(f"entry {entry_id} of adventure {adventure_id} does not exist") from None
+    if entry.status == Entry.Status.COMPLETE:
+        return None
+    entry.status = Entry.Status.GENERATING
+    entry.error_message = entry.error_detail = ""
+    entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
+    adventure_status_sync(adventure=entry.adventure)
+    return entry
+
+
+@transaction.atomic
+def entry_complete(*, entry_id: UUID) -> None:
+    """Every step has finished: the entry is ``complete``."""
+    entry = (
+        Entry.objects.select_for_update(of=("self",)).select_related("adventure").get(id=entry_id)
+    )
+    entry.status = Entry.Status.COMPLETE
+    entry.completed_at = timezone.now()
+    entry.save(update_fields=["status", "completed_at", "updated_at"])
+    adventure_status_sync(adventure=entry.adventure)
+
+
+@transaction.atomic
+def entry_fail(*, entry_id: UUID, detail: str) -> None:
+    """The entry's job failed for good: ``error``, with a message the learner
+    reads and ``detail`` for staff. A complete or deleted entry is left alone."""
+    entry = (
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("adventure")
+        .filter(id=entry_id)
+        .first()
+    )
+    if entry is None or entry.status == Entry.Status.COMPLETE:
+        return
+    entry.status = Entry.Status.ERROR
+    entry.error_message = LEARNER_ERROR_MESSAGE
+    entry.error_detail = detail[:ERROR_DETAIL_LIMIT]
+    entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
+    adventure_status_sync(adventure=entry.adventure)

@@ -1,0 +1,106 @@
+"""What the pipeline's steps found, stored on the entry.
+
+One function per step, each in its own transaction: it writes the step's rows
+and its ``Entry.*_at`` timestamp together, so a step is either recorded whole
+or not at all, and a retried job skips exactly the recorded steps. Step results
+never change an entry's status; ``lifecycle`` does.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from outbound.roles import AnnotatedToken, GeneratedPassage
+
+from ..models import Adventure, Audio, Choice, Entry, Sentence, Token
+
+TITLE_LENGTH = 200
+
+
+@transaction.atomic
+def entry_record_generation(*, entry: Entry, passage: GeneratedPassage) -> None:
+    """The passage, its choices and what the LLM billed; the story's title
+    with the first passage."""
+    sentences = [s.strip() for s in passage.sentences if s.strip()]
+    Sentence.objects.filter(entry=entry).delete()
+    Choice.objects.filter(entry=entry).delete()
+    Sentence.objects.bulk_create(
+        Sentence(entry=entry, index=i, text=text) for i, text in enumerate(sentences)
+    )
+    Choice.objects.bulk_create(
+        Choice(entry=entry, index=i, text=text.strip()) for i, text in enumerate(passage.choices)
+    )
+    now = timezone.now()
+    Entry.objects.filter(id=entry.id).update(
+        text=" ".join(sentences),
+        generated_at=now,
+        llm_input_tokens=passage.input_tokens,
+        llm_output_tokens=passage.output_tokens,
+        updated_at=now,
+    )
+    if entry.position == 1 and passage.title:
+        Adventure.objects.filter(id=entry.adventure_id).update(
+            title=passage.title.strip()[:TITLE_LENGTH], updated_at=now
+        )
+
+
+@transaction.atomic
+def entry_record_translation(
+    *,
+    entry_id: UUID,
+    sentences: list[str],
+    choices: dict[UUID, str],
+    billed_characters: int,
+) -> None:
+    """One translation per sentence (in order) and per choice (by id)."""
+    for index, translation in enumerate(sentences):
+        Sentence.objects.filter(entry_id=entry_id, index=index).update(translation=translation)
+    for choice_id, translation in choices.items():
+        Choice.objects.filter(id=choice_id, entry_id=entry_id).update(translation=translation)
+    now = timezone.now()
+    Entry.objects.filter(id=entry_id).update(
+        translated_at=now, translated_characters=billed_characters, updated_at=now
+    )
+
+
+@transaction.atomic
+def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None:
+    """The passage's tokens with their lemmas and parts of speech, in order."""
+    Token.objects.filter(entry_id=entry_id).delete()
+    Token.objects.bulk_create(
+        Token(
+            entry_id=entry_id,
+            index=i,
+            sentence=token.sentence,
+            text=token.text[:200],
+            lemma=token.lemma[:200],
+            pos=token.pos[:16],
+        )
+        for i, token in enumerate(tokens)
+    )
+    now = timezone.now()
+    Entry.objects.filter(id=entry_id).update(annotated_at=now, updated_at=now)
+
+
+@transaction.atomic
+def entry_record_audio(
+    *, entry_id: UUID, name: str, content_type: str, duration_ms: int, size_bytes: int
+) -> None:
+    """The stored audio file of the passage and how long it plays."""
+    Audio.objects.update_or_create(
+        entry_id=entry_id,
+        defaults={
+            "file": name,
+            "content_type": content_type,
+            "duration_ms": duration_ms,
+            "size_bytes": size_bytes,
+        },
+    )
+    now = timezone.now()
+    Entry.objects.filter(id=entry_id).update(
+        voiced_at=now, audio_seconds=Decimal(duration_ms) / 1000, updated_at=now
+    )

@@ -1,0 +1,142 @@
+"""The roles the outside world plays for us, whoever plays them.
+
+A role is a small interface (a ``Protocol``) and the values that cross it:
+the story generator, the translator, the annotator, the voice and the audio
+storage. The vendor packages beside this module (``anthropic``, ``deepl``,
+``spacy``, ``gemini``, ``storage``) each hold a real client and a stub for one
+role; ``outbound.factory`` picks one per role; the pipeline knows only the
+roles. Every failure crosses a role as ``outbound.errors.ProviderError``.
+
+The rules a generated passage must keep (``passage_problem``) live here too,
+so the generator's own output schema and the pipeline's check are the same
+rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# --- Story generator ------------------------------------------------------------
+
+MIN_CHOICES, MAX_CHOICES = 2, 4
+
+
+@dataclass(frozen=True)
+class PastEntry:
+    text: str
+    chosen: str | None  # the choice the learner took after it, if any
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    target_language: str
+    level: str  # CEFR, A1..C2
+    theme: str
+    position: int  # 1-based
+    is_final: bool  # this passage must conclude the story, with no choices
+    history: list[PastEntry] = field(default_factory=list)
+    chosen_index: int | None = None  # index of the choice that led here
+
+
+@dataclass(frozen=True)
+class GeneratedPassage:
+    sentences: list[str]
+    choices: list[str]
+    title: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+def passage_problem(sentences: list[str], choices: list[str], *, is_final: bool) -> str | None:
+    """What makes a passage unusable for a learner, or None when it is fine.
+
+    At least one non-empty sentence; the final passage offers no choices, any
+    other offers ``MIN_CHOICES`` to ``MAX_CHOICES`` non-empty ones.
+    """
+    if not [sentence for sentence in sentences if sentence.strip()]:
+        return "the passage is empty"
+    if is_final:
+        return "the final passage must not offer choices" if choices else None
+    if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
+        return f"expected {MIN_CHOICES}-{MAX_CHOICES} choices, got {len(choices)}"
+    if any(not choice.strip() for choice in choices):
+        return "a choice is empty"
+    return None
+
+
+class StoryGenerator(Protocol):
+    async def generate(self, request: GenerationRequest) -> GeneratedPassage: ...
+
+
+# --- Translator -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Translation:
+    texts: list[str]  # one per input text, in order
+    billed_characters: int = 0
+
+
+class Translator(Protocol):
+    """Translates into the languages ``langlearn.languages`` marks
+    ``translate_into``; it is never asked which ones while a request is served."""
+
+    async def translate(
+        self,
+        texts: list[str],
+        *,
+        source_language: str,
+        target_language: str,
+        context: str = "",
+    ) -> Translation: ...
+
+
+# --- Annotator ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnotatedToken:
+    text: str
+    lemma: str
+    pos: str  # Universal POS tag, or "" where the pipeline has none
+    sentence: int  # index of the sentence it belongs to
+
+
+class Annotator(Protocol):
+    def supports(self, language: str) -> bool: ...
+
+    async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]: ...
+
+
+# --- Voice ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Speech:
+    audio: bytes
+    content_type: str
+    duration_ms: int
+
+
+class Voice(Protocol):
+    def supports(self, language: str) -> bool: ...
+
+    async def synthesize(self, text: str, *, language: str) -> Speech: ...
+
+
+# --- Audio storage --------------------------------------------------------------
+
+
+class AudioStorage(Protocol):
+    """Where audio files go: any Django storage (local files, S3/MinIO, Bunny)."""
+
+    def save(self, name: str, content: bytes, *, content_type: str) -> str:
+        """Store ``content`` under ``name``; return the name actually used."""
+        ...
+
+    def url(self, name: str) -> str: ...
