@@ -35,9 +35,6 @@ def defer_entry_job(entry: Entry) -> int | None:
     """
     from .tasks import generate_adventure_entry, job_locks
 
-    if settings.BENCH_DISABLE_DEFER:
-        # Benchmark only (``python -m bench``: the cost of deferring); see settings.
-        return None
     lock, queueing_lock = job_locks(entry)
     try:
         # A savepoint: a refused defer must not poison the caller's transaction.
