@@ -8,8 +8,9 @@ Order of a run (each step bounded in time):
    run's temporary folder, with ``track_commit_timestamp`` on (see ``pickups``);
 2. dispatch floor: bare NOTIFY round trips between two connections;
 3. api: POST /api/adventures under load, in alternating rounds, from two
-   gunicorns: one with deferral switched off (``BENCH_DISABLE_DEFER``), one as
-   in production; no worker runs meanwhile, so none takes CPU from the servers;
+   gunicorns: one under ``bench.settings_nodefer`` (the same code, with a
+   connector behind ``defer`` that keeps no job: ``bench.nodefer``), one as in
+   production; no worker runs meanwhile, so none takes CPU from the servers;
 4. dispatch: one adventure at a time, worker idle, stub latency zero;
 5. pipeline: learners play through their stories, stub latencies on;
 6. throughput: many entries committed at once, memory sampled meanwhile;
@@ -548,7 +549,7 @@ def run(plan: Plan) -> dict[str, Any]:
 
         # Both servers run side by side and take turns, so that whatever else the
         # machine does in the meantime weighs on both alike.
-        bare = start("web", BENCH_DISABLE_DEFER="true", BENCH_ALLOW_WITHOUT_DEBUG="true")
+        bare = start("web", DJANGO_SETTINGS_MODULE="bench.settings_nodefer")
         web = start("web")
         servers = {"without": bare, "with": web}
         api: dict[str, dict[str, list[float]]] = {"with": {}, "without": {}}

@@ -340,19 +340,6 @@ GEMINI_VOICES = {
 # languages without one use the blank pipeline with lookup lemmas.
 SPACY_MODELS = env_map("SPACY_MODELS", keys=frozenset(languages.REGISTRY))
 
-# --- Benchmarks only (python -m bench) -------------------------------------------
-# BENCH_DISABLE_DEFER=true makes the use cases skip deferring pipeline jobs, so the
-# benchmark can measure what deferral costs POST /api/adventures. Entries written
-# with it are never generated. Never set it anywhere else: it is refused when DEBUG
-# is false unless BENCH_ALLOW_WITHOUT_DEBUG=true says so as well (the benchmark
-# sets both, on its own throw-away database).
-BENCH_DISABLE_DEFER = env_bool("BENCH_DISABLE_DEFER", default=False)
-if BENCH_DISABLE_DEFER and not DEBUG and not env_bool("BENCH_ALLOW_WITHOUT_DEBUG", default=False):
-    raise ImproperlyConfigured(
-        "BENCH_DISABLE_DEFER is for benchmarks only; it is refused when DEBUG is false "
-        "unless BENCH_ALLOW_WITHOUT_DEBUG=true is set too."
-    )
-
 # --- Logging (issue 5: langlearn/logging.py) ------------------------------------
 # JSON lines in production, readable lines in development. Every line carries
 # the request id (web) or the job/entry/adventure ids (pipeline), and secrets

@@ -1,4 +1,4 @@
-"""The benchmark's arithmetic, its command line, and its benchmark-only switch.
+"""The benchmark's arithmetic, its command line, and its server without deferral.
 
 The runs themselves (``python -m bench --quick`` takes about 40 s) are left out
 of the suite; the README says how to run them.
@@ -6,18 +6,21 @@ of the suite; the README says how to run them.
 
 from __future__ import annotations
 
-import os
+import asyncio
+import json
 import subprocess
 import sys
 
+import procrastinate
 import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
+from bench.nodefer import DiscardingConnector
 from bench.stats import critical_path_ms, distribution, format_latencies, percentile, ratio
 from outbound.stubs.drills import parse_latencies
 
-from .conftest import ROOT
+from .conftest import ROOT, subprocess_env, truncate_jobs
 
 STEPS = ("generate", "translate", "annotate", "voice")
 
@@ -92,41 +95,78 @@ def test_bad_options_get_a_clear_message_and_nothing_runs(args, message):
     assert result.stdout == ""
 
 
-def _settings_load(**env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
+NO_DEFER_CLIENT = """
+import json, sys
+import django
+django.setup()
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+from accounts.models import User
+user = User.objects.create_user(sys.argv[1], password=None)
+client = APIClient()
+client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+response = client.post("/api/adventures", {"target_language": "es"}, format="json")
+print(json.dumps({"status": response.status_code, "body": response.json()}))
+"""
+
+
+def _create_adventure_under(settings_module: str, username: str, tmp_path) -> dict:
+    """POST /api/adventures in a process of its own under ``settings_module``, as
+    the benchmark's gunicorns run (DEBUG off), on this test run's database."""
+    result = subprocess.run(
+        [sys.executable, "-c", NO_DEFER_CLIENT, username],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "langlearn.settings",
-            "SECRET_KEY": "a-key-for-this-test-only",
-            "ALLOWED_HOSTS": "example.org",
-            **env,
-        },
+        env=subprocess_env(
+            tmp_path,
+            DJANGO_SETTINGS_MODULE=settings_module,
+            DEBUG="false",
+            SECRET_KEY="a-key-for-this-test-only",
+            ALLOWED_HOSTS="testserver",
+        ),
         capture_output=True,
         text=True,
         timeout=60,
     )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert answer["status"] == 201, answer
+    return answer["body"]
 
 
-def test_disabling_deferral_is_refused_in_production_settings():
-    refused = _settings_load(DEBUG="false", BENCH_DISABLE_DEFER="true")
-    assert refused.returncode != 0
-    assert "BENCH_DISABLE_DEFER is for benchmarks only" in refused.stderr
-
-    assert _settings_load(DEBUG="false").returncode == 0
-    allowed = _settings_load(
-        DEBUG="false", BENCH_DISABLE_DEFER="true", BENCH_ALLOW_WITHOUT_DEBUG="true"
-    )
-    assert allowed.returncode == 0, allowed.stderr
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(("disabled", "jobs"), [(False, 1), (True, 0)])
-def test_the_benchmark_switch_only_skips_the_job(api, settings, disabled, jobs):
-    settings.BENCH_DISABLE_DEFER = disabled
-    response = api.post("/api/adventures", {"target_language": "es"}, format="json")
-    assert response.status_code == 201, response.content
-    assert Adventure.objects.get().status == Adventure.Status.AWAITING_FIRST_ENTRY
-    assert Entry.objects.get().status == Entry.Status.PENDING
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("settings_module", "jobs"), [("langlearn.settings", 1), ("bench.settings_nodefer", 0)]
+)
+def test_the_no_deferral_server_does_all_the_request_does_but_queue_the_job(
+    tmp_path, settings_module, jobs
+):
+    truncate_jobs()
+    body = _create_adventure_under(settings_module, f"bench-{jobs}", tmp_path)
+    assert body["status"] == "awaiting_first_entry"
+    [entry] = body["entries"]
+    assert entry["status"] == "pending"
+    assert Entry.objects.get(id=entry["id"]).status == Entry.Status.PENDING
+    assert Adventure.objects.get(id=body["id"]).status == Adventure.Status.AWAITING_FIRST_ENTRY
     assert ProcrastinateJob.objects.count() == jobs
+    truncate_jobs()
+
+
+def test_the_discarding_connector_numbers_jobs_and_keeps_none():
+    connector = DiscardingConnector()
+    app = procrastinate.App(connector=connector)
+
+    @app.task(name="bench.noop", queueing_lock="the-same")
+    def noop() -> None: ...
+
+    # The same queueing lock each time: nothing kept, so nothing to collide with.
+    ids = [noop.defer() for _ in range(3)]
+    ids.append(asyncio.run(noop.defer_async()))
+    assert ids == [1, 2, 3, 4]
+    assert (connector.jobs, connector.events, connector.queries) == ({}, {}, [])
+
+
+def test_production_settings_keep_the_real_connector():
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+
+    assert isinstance(app.connector, DjangoConnector)

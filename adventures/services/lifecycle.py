@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from procrastinate import exceptions as procrastinate_exceptions
@@ -34,7 +33,7 @@ class EntryGone(Exception):
     """The entry was deleted, or does not belong to the adventure and user."""
 
 
-def defer_entry_job(entry: Entry) -> int | None:
+def defer_entry_job(entry: Entry) -> int:
     """Queue the pipeline job for ``entry``; return the job id.
 
     Must run inside the transaction that wrote the entry's new state. The job's
@@ -44,9 +43,6 @@ def defer_entry_job(entry: Entry) -> int | None:
     """
     from ..tasks import generate_adventure_entry, job_locks
 
-    if settings.BENCH_DISABLE_DEFER:
-        # Benchmark only (``python -m bench``: the cost of deferring); see settings.
-        return None
     lock, queueing_lock = job_locks(entry)
     try:
         # A savepoint: a refused defer must not poison the caller's transaction.
