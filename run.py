@@ -108,6 +108,9 @@ def serve() -> int:
             os.environ.get("WEB_CONCURRENCY", "2"),
             "--threads",
             "4",
+            # Should GUNICORN_CMD_ARGS turn the access log on: no secrets in it.
+            "--logger-class",
+            "langlearn.access_log.RedactingLogger",
         ],
         cwd=ROOT,
     )

@@ -2,8 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from .models import User
+
+# simplejwt's token tables are machine-written bookkeeping (issued and revoked
+# refresh tokens, accounts/services.py); staff have nothing to do there.
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
 
 
 @admin.register(User)

@@ -36,3 +36,10 @@ class ConflictError(DomainError):
 
     status_code = 409
     default_code = "conflict"
+
+
+class Unauthenticated(DomainError):
+    """Credentials (a password, a token) that are wrong, expired or revoked."""
+
+    status_code = 401
+    default_code = "not_authenticated"

@@ -58,8 +58,29 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# --- TLS and proxies (issue 11) ---------------------------------------------------
+# Off by default (development over plain HTTP); the production compose stack,
+# behind its TLS-terminating proxy, turns them on.
+# TRUSTED_PROXIES: how many proxies in front of us append to X-Forwarded-For.
+# 0 (exposed directly) identifies clients by their socket address only, so a
+# client cannot pick its own identity for the throttles by sending the header.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+# Trust "X-Forwarded-Proto: https" from the proxy: request.is_secure() and the
+# absolute URLs we hand out (audio, pagination) follow the learner's scheme.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("SECURE_PROXY_SSL_HEADER") else None
+)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+# The container health check asks over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE")
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "langlearn.admin_site.AdminConfig",  # django.contrib.admin, sign-in throttled
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
@@ -244,7 +266,8 @@ SERVE_MEDIA = STORAGE_BACKEND == "local"
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, plus: tokens issued before a password change are refused.
+        "accounts.tokens.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -257,7 +280,11 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER", "20/hour"),
         "login": env_str("THROTTLE_LOGIN", "30/minute"),
         "adventure_create": env_str("THROTTLE_ADVENTURE_CREATE", "30/hour"),
+        # The admin's sign-in form (langlearn/admin_site.py), per client address.
+        "admin_login": env_str("THROTTLE_ADMIN_LOGIN", env_str("THROTTLE_LOGIN", "30/minute")),
     },
+    # Throttles tell clients apart by address: see TRUSTED_PROXIES.
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "UNAUTHENTICATED_USER": None,
 }
 SIMPLE_JWT = {
@@ -265,6 +292,12 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "SIGNING_KEY": env_secret("JWT_SECRET") or SECRET_KEY,
     "UPDATE_LAST_LOGIN": True,
+    # A refresh token works once: refreshing returns a new one and blacklists
+    # the old (rest_framework_simplejwt.token_blacklist).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    # accounts/tokens.py: tokens carry the user's token version.
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainPairSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "langlearn API",

@@ -1,4 +1,4 @@
-"""The account API: register, sign in, refresh a token."""
+"""The account API: register, sign in, refresh a token, sign out, change the password."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
+from accounts import services
+from accounts.models import User
 from accounts.services import user_register
 
 
@@ -21,11 +23,8 @@ class RegisterApi(APIView):
     throttle_scope = "register"
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.RegexField(
-            r"^[\w.@+-]+\Z",
-            max_length=150,
-            error_messages={"invalid": "Use letters, digits and @/./+/-/_ only."},
-        )
+        # The rules (accounts/usernames.py) are checked by the service.
+        username = serializers.CharField(max_length=150, trim_whitespace=False)
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
         native_language = serializers.CharField(max_length=8, default="en")
 
@@ -42,10 +41,73 @@ class RegisterApi(APIView):
 
 
 class TokenApi(TokenObtainPairView):
+    # Serializer: SIMPLE_JWT["TOKEN_OBTAIN_SERIALIZER"] (accounts/tokens.py).
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
 
-class TokenRefreshApi(TokenRefreshView):
+class TokenPairOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class TokenRefreshInput(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class TokenRefreshApi(APIView):
+    """A new access token and a new refresh token; the refresh token sent is
+    spent (401 if it is used again)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    @extend_schema(request=TokenRefreshInput, responses={200: TokenPairOutput}, auth=[])
+    def post(self, request: Request) -> Response:
+        payload = TokenRefreshInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        pair = services.tokens_refresh(**payload.validated_data)
+        return Response(TokenPairOutput(pair).data)
+
+
+class LogoutInput(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class LogoutApi(APIView):
+    """Sign out: the refresh token stops working (204)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=LogoutInput, responses={204: None}, auth=[])
+    def post(self, request: Request) -> Response:
+        payload = LogoutInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.tokens_revoke(**payload.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeInput(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordChangeApi(APIView):
+    """Change the password: every token issued before stops working; the
+    answer is a new pair for this client."""
+
+    # Keyed by the user (authenticated): guesses of the current password with
+    # a stolen access token are limited like sign-ins.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=PasswordChangeInput, responses={200: TokenPairOutput})
+    def post(self, request: Request) -> Response:
+        payload = PasswordChangeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)  # IsAuthenticated
+        pair = services.password_change(user=request.user, **payload.validated_data)
+        return Response(TokenPairOutput(pair).data)
