@@ -19,7 +19,7 @@ from accounts.models import User
 from adventures.models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
 from adventures.services import defer_entry_job
 
-from .conftest import make_user
+from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from adventures.models import Adventure, Decision, Entry
 
-from .conftest import client_for, make_user
-from .pipeline_helpers import run_pipeline
+from tests.support.api import client_for
+from tests.support.factories import make_user
+from tests.support.pipeline import run_pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -298,7 +299,8 @@ def test_retrying_an_entry_in_error_queues_it_again(api):
     from asgiref.sync import async_to_sync
 
     from adventures.pipeline import LEARNER_ERROR_MESSAGE, entry_fail
-    from tests.conftest import truncate_jobs
+
+    from tests.support.database import truncate_jobs
 
     adventure = create(api).json()
     entry_id = adventure["entries"][0]["id"]

@@ -17,7 +17,7 @@ from adventures.models import Adventure, Entry
 from bench.stats import critical_path_ms, distribution, format_latencies, percentile, ratio
 from langlearn.env import parse_latencies
 
-from .conftest import ROOT
+from tests.support.processes import ROOT
 
 STEPS = ("generate", "translate", "annotate", "voice")
 

@@ -29,7 +29,8 @@ from accounts.models import User
 from adventures.models import Adventure, Entry
 from adventures.services import defer_entry_job
 
-from .conftest import ROOT, make_user, subprocess_env
+from tests.support.factories import make_user
+from tests.support.processes import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db
 

@@ -22,15 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import (
-    ROOT,
-    Process,
-    client_for,
-    make_user,
-    subprocess_env,
-    truncate_jobs,
-    wait_for,
-)
+from tests.support.api import client_for
+from tests.support.database import truncate_jobs
+from tests.support.factories import make_user
+from tests.support.processes import ROOT, Process, subprocess_env, wait_for
 
 COMPOSE = ROOT / "compose"
 BIN = Path(sys.executable).parent

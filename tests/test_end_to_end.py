@@ -8,7 +8,7 @@ import wave
 import pytest
 from rest_framework.test import APIClient
 
-from .conftest import poll_entry_complete
+from tests.support.worker import poll_entry_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,7 +92,8 @@ def test_a_learner_plays_an_adventure_through_the_worker(start_worker, settings)
 
 
 def test_the_story_ends_with_a_final_entry_without_choices(start_worker, settings):
-    from .conftest import client_for, make_user
+    from tests.support.api import client_for
+    from tests.support.factories import make_user
 
     settings.STORY_LENGTH = 2  # decided when the entry is created, by the web side
     worker = start_worker()

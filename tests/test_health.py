@@ -19,7 +19,7 @@ from django.db import connection
 from psycopg import sql
 from rest_framework.test import APIClient
 
-from .conftest import ROOT, subprocess_env, wait_for
+from tests.support.processes import ROOT, subprocess_env, wait_for
 
 GUNICORN = str(Path(ROOT / ".venv" / "bin" / "gunicorn"))
 

@@ -16,7 +16,8 @@ from rest_framework.test import APIClient
 from adventures.models import Entry
 from adventures.services import adventure_create
 
-from .conftest import ROOT, make_user, subprocess_env, wait_for
+from tests.support.factories import make_user
+from tests.support.processes import ROOT, subprocess_env, wait_for
 
 PASSWORD = "correct-horse-battery-staple-42"
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from .conftest import ROOT, subprocess_env
+from tests.support.processes import ROOT, subprocess_env
 
 
 def test_makemigrations_finds_nothing_to_do(tmp_path):

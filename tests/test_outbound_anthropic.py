@@ -12,8 +12,8 @@ from outbound.anthropic.base import GenerationRequest, PastEntry
 from outbound.anthropic.client import AnthropicGenerator
 from outbound.errors import ProviderError
 
-from .fakes import anthropic as fake
-from .fakes.server import FakeServer, Reply, json_reply
+from tests.support.fakes import anthropic as fake
+from tests.support.fakes.server import FakeServer, Reply, json_reply
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from outbound import factory
 from outbound.deepl.client import DeepLTranslator
 from outbound.errors import ProviderError
 
-from .fakes import deepl as fake
-from .fakes.server import FakeServer, Reply, json_reply
+from tests.support.fakes import deepl as fake
+from tests.support.fakes.server import FakeServer, Reply, json_reply
 
 PASSAGE = ["Llegas a un pueblo pequeño junto al mar.", "Caminas hacia el faro."]
 

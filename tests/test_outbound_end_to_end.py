@@ -15,11 +15,13 @@ from adventures.models import Adventure, Entry
 from adventures.selectors import adventure_costs
 from outbound import factory
 
-from .conftest import client_for, make_user, poll_entry_complete
-from .fakes import anthropic as fake_anthropic
-from .fakes import bunny as fake_bunny
-from .fakes import deepl as fake_deepl
-from .fakes import gemini as fake_gemini
+from tests.support.api import client_for
+from tests.support.factories import make_user
+from tests.support.fakes import anthropic as fake_anthropic
+from tests.support.fakes import bunny as fake_bunny
+from tests.support.fakes import deepl as fake_deepl
+from tests.support.fakes import gemini as fake_gemini
+from tests.support.worker import poll_entry_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

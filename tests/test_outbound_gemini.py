@@ -13,8 +13,8 @@ from outbound.errors import ProviderError
 from outbound.gemini.client import GeminiVoice, parse_pcm_mime
 from outbound.gemini.wav import duration_ms, pcm_to_wav
 
-from .fakes import gemini as fake
-from .fakes.server import FakeServer, Reply, json_reply
+from tests.support.fakes import gemini as fake
+from tests.support.fakes.server import FakeServer, Reply, json_reply
 
 TEXT = "Llegas a un pueblo pequeño junto al mar."
 

@@ -24,9 +24,9 @@ from outbound.gemini.wav import pcm_to_wav
 from outbound.storage.bunny import BunnyStorage, bunny_token
 from outbound.storage.django_storage import DjangoAudioStorage
 
-from .conftest import ROOT, wait_for
-from .fakes import bunny as fake_bunny
-from .fakes.server import Reply, json_reply
+from tests.support.fakes import bunny as fake_bunny
+from tests.support.fakes.server import Reply, json_reply
+from tests.support.processes import ROOT, wait_for
 
 WAV = pcm_to_wav(b"\x00\x01" * 8000, rate=16_000)  # half a second
 NAME = "audio/adventure-1/entry-1.wav"

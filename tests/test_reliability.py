@@ -13,7 +13,9 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from adventures.models import Adventure, Entry
 from adventures.pipeline import LEARNER_ERROR_MESSAGE
 
-from .conftest import client_for, make_user, wait_for
+from tests.support.api import client_for
+from tests.support.factories import make_user
+from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,7 +19,8 @@ from django.db import connection
 
 from langlearn import embedded_pg
 
-from .conftest import ROOT, subprocess_env, truncate_jobs, wait_for
+from tests.support.database import truncate_jobs
+from tests.support.processes import ROOT, subprocess_env, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

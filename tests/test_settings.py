@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, subprocess_env
+from tests.support.processes import ROOT, subprocess_env
 
 
 def check(tmp_path, **env) -> subprocess.CompletedProcess:

@@ -12,8 +12,10 @@ from rest_framework.test import APIClient
 from adventures import services
 from adventures.models import Adventure, Decision, Entry
 
-from .conftest import client_for, make_user, truncate_jobs
-from .pipeline_helpers import run_pipeline
+from tests.support.api import client_for
+from tests.support.database import truncate_jobs
+from tests.support.factories import make_user
+from tests.support.pipeline import run_pipeline
 
 
 class Boom(Exception):
