@@ -16,10 +16,16 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import User
-from adventures.models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
+from adventures.models import Adventure, Entry
 from adventures.services import defer_entry_job
 
-from tests.support.factories import make_user
+from tests.support.factories import (
+    make_adventure,
+    make_complete_entry,
+    make_decision,
+    make_entry,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,54 +42,16 @@ class Story:
 
 
 def make_story(user: User, *, n: int) -> Story:
-    adventure = Adventure.objects.create(
-        user=user,
-        target_language="es",
-        native_language="en",
-        title=f"El faro {n}",
-        status=Adventure.Status.ERROR,
-    )
-    now = timezone.now()
-    complete = Entry.objects.create(
-        adventure=adventure,
-        position=1,
-        status=Entry.Status.COMPLETE,
-        text="Es una mañana fría. Los pescadores se ríen.",
-        generated_at=now,
-        translated_at=now,
-        annotated_at=now,
-        voiced_at=now,
-        completed_at=now,
-    )
-    Sentence.objects.create(
-        entry=complete, index=0, text="Es una mañana fría.", translation="It is a cold morning."
-    )
-    Sentence.objects.create(
-        entry=complete, index=1, text="Los pescadores se ríen.", translation="The fishermen laugh."
-    )
-    choices = [
-        Choice.objects.create(entry=complete, index=i, text=t, translation=tr)
-        for i, (t, tr) in enumerate([("Ir al faro", "Go to the lighthouse"), ("Volver", "Go back")])
-    ]
-    for i, (text, lemma, pos) in enumerate(
-        [("pescadores", "pescador", "NOUN"), ("ríen", "reír", "VERB")]
-    ):
-        Token.objects.create(entry=complete, index=i, sentence=1, text=text, lemma=lemma, pos=pos)
-    Audio.objects.create(
-        entry=complete,
-        file=f"audio/{adventure.id}/{complete.id}.wav",
-        content_type="audio/wav",
-        duration_ms=2400,
-        size_bytes=76844,
-    )
-    failed = Entry.objects.create(
-        adventure=adventure,
+    adventure = make_adventure(user, title=f"El faro {n}", status=Adventure.Status.ERROR)
+    complete = make_complete_entry(adventure, position=1)
+    failed = make_entry(
+        adventure,
         position=2,
         status=Entry.Status.ERROR,
         error_message="We could not write this part of the story.",
         error_detail="ProviderError: deepl answered 503 (attempt 3 of 3)",
     )
-    Decision.objects.create(entry=complete, choice=choices[0], next_entry=failed)
+    make_decision(complete, next_entry=failed)
     defer_entry_job(failed)  # a job row (with its 'deferred' event) for the entry page
     return Story(adventure, complete, failed)
 

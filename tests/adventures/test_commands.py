@@ -26,10 +26,11 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import User
-from adventures.models import Adventure, Entry
+from adventures.models import Entry
 from adventures.services import defer_entry_job
 
-from tests.support.factories import make_user
+from tests.support import factories
+from tests.support.factories import make_adventure, make_user
 from tests.support.processes import ROOT, subprocess_env
 
 pytestmark = pytest.mark.django_db
@@ -60,10 +61,8 @@ def manage(tmp_path: Path, *args: str, input: str | None = None, **env: str):
 
 
 def make_entry(user: User, *, status: str, failed_ago: timedelta = timedelta(0)) -> Entry:
-    adventure = Adventure.objects.create(user=user, target_language="es", native_language="en")
-    entry = Entry.objects.create(
-        adventure=adventure,
-        position=1,
+    entry = factories.make_entry(
+        make_adventure(user),
         status=status,
         error_detail="ProviderError: generator timed out" if status == Entry.Status.ERROR else "",
     )
