@@ -4,6 +4,8 @@ pytest_plugins = [
     "tests.support.network",
     "tests.support.database",
     "tests.support.isolation",
+    "tests.support.shortcuts",
     "tests.support.api",
     "tests.support.worker",
+    "tests.support.markers",
 ]

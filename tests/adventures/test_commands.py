@@ -267,6 +267,7 @@ def test_create_learner_refusals(db, monkeypatch, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_exit_status_of_real_command_processes(tmp_path):
     created = manage(
         tmp_path,
@@ -300,6 +301,7 @@ def test_exit_status_of_real_command_processes(tmp_path):
 # --- embedded_db ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_embedded_db_refuses_when_database_url_is_set(tmp_path):
     result = manage(
         tmp_path, "embedded_db", "status", DATABASE_URL="postgresql://u@127.0.0.1:9/langlearn"
@@ -316,6 +318,7 @@ def own_data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_embedded_db_status_start_and_stop(tmp_path, own_data_dir):
     """On a data folder of its own, so the suite's server is left alone."""
     # Embedded even when the suite itself runs against DATABASE_URL.

@@ -84,6 +84,7 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
         (["--database", "bench; DROP"], "lowercase letters, digits and _"),
     ],
 )
+@pytest.mark.slow
 def test_bad_options_get_a_clear_message_and_nothing_runs(args, message):
     result = _bench(*args)
     assert result.returncode == 2
@@ -109,6 +110,7 @@ def _settings_load(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_disabling_deferral_is_refused_in_production_settings():
     refused = _settings_load(DEBUG="false", BENCH_DISABLE_DEFER="true")
     assert refused.returncode != 0

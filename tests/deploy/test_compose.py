@@ -27,6 +27,8 @@ from tests.support.database import truncate_jobs
 from tests.support.factories import make_user
 from tests.support.processes import ROOT, Process, subprocess_env, wait_for
 
+pytestmark = pytest.mark.slow
+
 COMPOSE = ROOT / "compose"
 BIN = Path(sys.executable).parent
 STACKS = {

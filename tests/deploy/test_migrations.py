@@ -12,6 +12,8 @@ from django.db import connection
 
 from tests.support.processes import ROOT, subprocess_env
 
+pytestmark = pytest.mark.slow
+
 
 def test_makemigrations_finds_nothing_to_do(tmp_path):
     result = subprocess.run(

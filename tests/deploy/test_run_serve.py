@@ -22,7 +22,7 @@ from langlearn import embedded_pg
 from tests.support.database import truncate_jobs
 from tests.support.processes import ROOT, subprocess_env, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def free_port() -> int:

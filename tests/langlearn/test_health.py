@@ -88,6 +88,7 @@ def _logs(tmp_path: Path) -> str:
     return "".join(log.read_text() for log in tmp_path.glob("web-*.log"))
 
 
+@pytest.mark.slow
 def test_unhealthy_when_the_database_is_down(web, tmp_path):
     # A port we hold without listening: every connection to it is refused.
     with socket.socket() as closed:
@@ -121,6 +122,7 @@ def empty_database() -> Iterator[str]:
         )
 
 
+@pytest.mark.slow
 def test_unhealthy_when_migrations_are_not_applied(web, empty_database, tmp_path):
     base = web(DATABASE_NAME=empty_database)
     status, body = _get(f"{base}/healthz")

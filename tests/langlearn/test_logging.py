@@ -135,6 +135,7 @@ def _settings_value(tmp_path, expression: str, **env: str) -> subprocess.Complet
     )
 
 
+@pytest.mark.slow
 def test_json_is_the_default_in_production_and_a_bad_format_is_refused(tmp_path):
     production = {"DEBUG": "false", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "example.org"}
     assert _settings_value(tmp_path, "settings.LOG_FORMAT", **production).stdout == "json\n"

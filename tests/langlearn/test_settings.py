@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.processes import ROOT, subprocess_env
 
+pytestmark = pytest.mark.slow
+
 
 def check(tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(

@@ -107,6 +107,7 @@ def bucket(moto_server: str) -> str:
     return BUCKET
 
 
+@pytest.mark.slow
 def test_audio_saved_to_s3_is_served_with_long_cache_headers(
     settings, monkeypatch, moto_server, bucket
 ):
@@ -131,6 +132,7 @@ def test_audio_saved_to_s3_is_served_with_long_cache_headers(
         assert wav.getnframes() / wav.getframerate() == 0.5
 
 
+@pytest.mark.slow
 def test_a_missing_bucket_is_a_permanent_storage_error(settings, monkeypatch, moto_server):
     use_s3(settings, monkeypatch, moto_server, bucket="no-such-bucket")
     with pytest.raises(ProviderError) as caught:
