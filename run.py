@@ -163,7 +163,7 @@ def test(pytest_args: list[str]) -> int:
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
-        [str(BIN / "mypy"), "accounts", "adventures", "langlearn", "outbound", "run.py"],
+        [str(BIN / "mypy"), "accounts", "adventures", "langlearn", "outbound", "tests", "run.py"],
         [str(PYTHON), "-m", "pytest", *pytest_args],
     ]
     for step in steps:

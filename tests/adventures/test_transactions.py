@@ -68,7 +68,7 @@ def test_a_rolled_back_decision_leaves_neither_next_entry_nor_job():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_decisions_on_one_entry_exactly_one_wins():
+def test_concurrent_decisions_on_one_entry_exactly_one_wins() -> None:
     truncate_jobs()
     user = make_user()
     adventure = services.adventure_create(user=user, target_language="de")

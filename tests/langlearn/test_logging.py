@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from rest_framework.test import APIClient
@@ -22,9 +23,9 @@ from tests.support.processes import ROOT, subprocess_env, wait_for
 PASSWORD = "correct-horse-battery-staple-42"
 
 
-def _console_handler() -> logging.Handler:
+def _console_handler() -> logging.StreamHandler:
     [handler] = [h for h in logging.getLogger().handlers if h.get_name() == "console"]
-    return handler
+    return cast(logging.StreamHandler, handler)
 
 
 @pytest.fixture

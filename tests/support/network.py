@@ -55,8 +55,8 @@ def _no_network() -> Iterator[None]:
             raise socket.gaierror(socket.EAI_NONAME, f"tests may not look up {host}")
         return getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign, assignment]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign, assignment]
     socket.getaddrinfo = guarded_getaddrinfo
     yield
     socket.socket.connect, socket.socket.connect_ex = connect, connect_ex  # type: ignore[method-assign]

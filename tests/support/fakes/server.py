@@ -49,7 +49,7 @@ class Reply:
         return body, headers
 
 
-def json_reply(body: dict | list, status: int = 200, **headers: str) -> Reply:
+def json_reply(body: dict | list, status: int = 200, /, **headers: str) -> Reply:
     return Reply(status=status, body=body, headers=headers)
 
 
@@ -111,6 +111,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     def queue(self, *replies: Reply) -> None:
