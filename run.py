@@ -9,7 +9,8 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
   worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
   is set. Ctrl-C stops both.
 - ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy`` and the pytest suite
-  (extra arguments go to pytest).
+  (extra arguments go to pytest). ``test --fast`` leaves out the tests marked
+  ``slow`` (those that start the worker or other child processes).
 - ``setup``: only installs.
 """
 
@@ -160,6 +161,8 @@ Press Ctrl-C to stop.
 
 
 def test(pytest_args: list[str]) -> int:
+    if "--fast" in pytest_args:
+        pytest_args = ["-m", "not slow", *(a for a in pytest_args if a != "--fast")]
     steps = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
@@ -170,6 +173,7 @@ def test(pytest_args: list[str]) -> int:
             "langlearn",
             "operations",
             "outbound",
+            "tests",
             "run.py",
         ],
         [str(PYTHON), "-m", "pytest", *pytest_args],

@@ -1,0 +1,185 @@
+"""The worker's guarantees (PRODUCT.md, "The worker"), each against a real
+worker process and a real PostgreSQL, with faults injected into the stubs."""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from adventures.models import Adventure, Entry
+from adventures.services import LEARNER_ERROR_MESSAGE
+
+from tests.support.api import client_for
+from tests.support.factories import make_user
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FAST_RETRIES = {
+    "PIPELINE_MAX_ATTEMPTS": "3",
+    "PIPELINE_RETRY_WAIT_MIN": "0.05",
+    "PIPELINE_RETRY_MULTIPLIER": "1",
+    "PIPELINE_RETRY_JITTER": "0.05",
+    "WORKER_POLLING_INTERVAL": "0.2",
+}
+
+
+def calls(log: Path) -> Counter[str]:
+    return Counter(log.read_text().split()) if log.exists() else Counter()
+
+
+def start_adventure(language: str = "es"):
+    client = client_for(make_user())
+    body = client.post("/api/adventures", {"target_language": language}, format="json").json()
+    return client, body["id"], body["entries"][0]["id"]
+
+
+def entry_reaches(entry_id: str, status: str, worker, timeout: float = 60) -> Entry:
+    def reached():
+        entry = Entry.objects.get(id=entry_id)
+        return entry if entry.status == status else None
+
+    try:
+        return wait_for(reached, timeout=timeout, what=f"entry to be {status}")
+    except BaseException:
+        print(worker.output())
+        raise
+
+
+def job_of(entry_id: str) -> ProcrastinateJob:
+    jobs = ProcrastinateJob.objects.filter(task_name="adventures.generate_adventure_entry")
+    [job] = [j for j in jobs if j.args["entry_id"] == entry_id]
+    return job
+
+
+def job_ends(entry_id: str, status: str) -> ProcrastinateJob:
+    """The entry's job once Procrastinate has recorded how it ended: the worker
+    commits the entry's last state a moment before it finishes the job."""
+    return wait_for(
+        lambda: (job := job_of(entry_id)).status == status and job,
+        timeout=30,
+        what=f"the job of entry {entry_id} to be {status}",
+    )
+
+
+def test_transient_failures_are_retried_and_generation_is_paid_once(start_worker, tmp_path):
+    log = tmp_path / "calls.log"
+    worker = start_worker(STUB_FAULTS="translate=2", STUB_CALL_LOG=str(log), **FAST_RETRIES)
+    _, _, entry_id = start_adventure()
+    entry = entry_reaches(entry_id, "complete", worker)
+    assert entry.sentences.exclude(translation="").count() == entry.sentences.count()
+    # Two failed translations, then success; the steps that had succeeded
+    # (generation above all) were not repeated by the retries.
+    assert calls(log) == {"generate": 1, "translate": 3, "annotate": 1, "voice": 1}
+    job = job_ends(entry_id, "succeeded")
+    assert job.attempts == 3  # runs: two failed, one succeeded
+
+
+def test_a_permanent_failure_is_not_retried_and_a_learner_retry_resumes(start_worker, tmp_path):
+    log = tmp_path / "calls.log"
+    worker = start_worker(STUB_FAULTS="voice=1:permanent", STUB_CALL_LOG=str(log), **FAST_RETRIES)
+    client, adventure_id, entry_id = start_adventure()
+    failed = entry_reaches(entry_id, "error", worker)
+    assert failed.error_message == LEARNER_ERROR_MESSAGE
+    assert "stub-voice" in failed.error_detail
+    assert "permanent" in failed.error_detail
+    assert Adventure.objects.get(id=adventure_id).status == "error"
+    job_ends(entry_id, "failed")
+    assert calls(log)["voice"] == 1  # no second attempt
+    body = client.get(f"/api/adventures/{adventure_id}/entries/{entry_id}").json()
+    assert body["status"] == "error"
+    assert body["error"] == LEARNER_ERROR_MESSAGE
+
+    # The fault is gone (it was the first call only); the learner retries.
+    assert (
+        client.post(f"/api/adventures/{adventure_id}/entries/{entry_id}/retry").status_code == 202
+    )
+    entry_reaches(entry_id, "complete", worker)
+    assert Adventure.objects.get(id=adventure_id).status == "active"
+    assert calls(log) == {"generate": 1, "translate": 1, "annotate": 1, "voice": 2}
+
+
+def test_when_attempts_run_out_the_entry_is_error(start_worker, tmp_path):
+    log = tmp_path / "calls.log"
+    worker = start_worker(STUB_FAULTS="annotate=99", STUB_CALL_LOG=str(log), **FAST_RETRIES)
+    client, adventure_id, entry_id = start_adventure()
+    entry = entry_reaches(entry_id, "error", worker)
+    assert entry.error_message == LEARNER_ERROR_MESSAGE
+    assert "injected fault 3/99" in entry.error_detail
+    assert calls(log)["annotate"] == 3
+    assert calls(log)["generate"] == 1
+    job = job_ends(entry_id, "failed")
+    assert job.attempts == 3
+    adventure = client.get(f"/api/adventures/{adventure_id}").json()
+    assert adventure["status"] == "error"
+
+
+def test_a_job_of_a_killed_worker_is_rescued_and_completes(start_worker, tmp_path):
+    log = tmp_path / "calls.log"
+    first = start_worker(STUB_LATENCY_MS="voice=30000", STUB_CALL_LOG=str(log))
+    _, _, entry_id = start_adventure()
+    # Kill the worker once it has generated the passage and is voicing it.
+    wait_for(
+        lambda: Entry.objects.filter(id=entry_id, generated_at__isnull=False).exists(),
+        timeout=60,
+        what="generation",
+    )
+    first.stop(signal.SIGKILL)
+    assert job_of(entry_id).status == "doing"
+    assert Entry.objects.get(id=entry_id).status == "generating"
+
+    second = start_worker(
+        STUB_CALL_LOG=str(log), WORKER_STALLED_TIMEOUT="1", STALLED_RESCUE_CRON="* * * * * *"
+    )
+    entry = entry_reaches(entry_id, "complete", second)
+    assert entry.audio.duration_ms > 0
+    assert calls(log)["generate"] == 1  # the rescued run resumed after generation
+    job_ends(entry_id, "succeeded")
+    assert not Entry.objects.filter(status="generating").exists()
+
+
+def test_sigterm_lets_a_running_job_finish(start_worker):
+    worker = start_worker(STUB_LATENCY_MS="voice=1500", WORKER_SHUTDOWN_TIMEOUT="30")
+    _, _, entry_id = start_adventure()
+    wait_for(lambda: Entry.objects.filter(id=entry_id, status="generating").exists(), timeout=60)
+    assert worker.stop(signal.SIGTERM) == 0
+    assert Entry.objects.get(id=entry_id).status == "complete"
+    assert job_of(entry_id).status == "succeeded"
+
+
+def test_a_job_cut_off_by_shutdown_is_retried_not_lost(start_worker):
+    first = start_worker(STUB_LATENCY_MS="voice=30000", WORKER_SHUTDOWN_TIMEOUT="0.5")
+    _, _, entry_id = start_adventure()
+    wait_for(lambda: Entry.objects.filter(id=entry_id, status="generating").exists(), timeout=60)
+    first.stop(signal.SIGTERM)
+    assert job_of(entry_id).status == "todo"
+    second = start_worker()
+    entry_reaches(entry_id, "complete", second)
+
+
+def test_no_second_job_can_join_an_entry_waiting_for_its_retry(start_worker, tmp_path):
+    """The queueing-lock trap: a failed job going back to ``todo`` must never
+    find another queued job of its entry holding the lock. New jobs are only
+    deferred for new entries and entries in ``error``, and an entry waiting for
+    a retry is not in error."""
+    from adventures.services import defer_entry_job
+    from langlearn.errors import ConflictError
+
+    log = tmp_path / "calls.log"
+    retries = {**FAST_RETRIES, "PIPELINE_RETRY_WAIT_MIN": "2", "PIPELINE_RETRY_JITTER": "0"}
+    worker = start_worker(STUB_FAULTS="translate=1", STUB_CALL_LOG=str(log), **retries)
+    client, adventure_id, entry_id = start_adventure()
+    wait_for(lambda: calls(log)["translate"] == 1, timeout=60, what="the first failure")
+    wait_for(lambda: job_of(entry_id).status == "todo", timeout=30, what="the retry to be queued")
+
+    response = client.post(f"/api/adventures/{adventure_id}/entries/{entry_id}/retry")
+    assert response.status_code == 409
+    with pytest.raises(ConflictError):
+        defer_entry_job(Entry.objects.select_related("adventure").get(id=entry_id))
+
+    entry_reaches(entry_id, "complete", worker)
+    assert job_of(entry_id).status == "succeeded"  # still exactly one job

@@ -1,0 +1,175 @@
+"""The benchmark's arithmetic, its command line, and its server without deferral.
+
+The runs themselves (``python -m bench --quick`` takes about 40 s) are left out
+of the suite; the README says how to run them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import procrastinate
+import pytest
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from adventures.models import Adventure, Entry
+from bench.nodefer import DiscardingConnector
+from bench.stats import critical_path_ms, distribution, format_latencies, percentile, ratio
+from outbound.stubs.drills import parse_latencies
+
+from tests.support.database import truncate_jobs
+from tests.support.processes import ROOT, subprocess_env
+
+STEPS = ("generate", "translate", "annotate", "voice")
+
+
+def test_percentiles_interpolate_between_ranks_like_numpy():
+    samples = list(range(1, 101))  # 1..100, shuffled order must not matter
+    samples.reverse()
+    assert percentile(samples, 50) == 50.5
+    assert percentile(samples, 99) == pytest.approx(99.01)
+    assert percentile(samples, 0) == 1
+    assert percentile(samples, 100) == 100
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_percentile_refuses_what_it_cannot_compute():
+    with pytest.raises(ValueError, match="no samples"):
+        percentile([], 50)
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        percentile([1.0], 101)
+
+
+def test_a_distribution_is_p50_p95_p99_and_max():
+    figures = distribution([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert list(figures) == ["p50", "p95", "p99", "max"]
+    assert figures == {"p50": 3.0, "p95": 80.8, "p99": 96.16, "max": 100.0}
+
+
+def test_ratios_against_a_zero_baseline_are_null():
+    assert ratio(3.0, 2.0) == 1.5
+    assert ratio(1.0, 3.0, 3) == 0.333
+    assert ratio(1.0, 0.0) is None
+
+
+def test_the_critical_path_is_generation_then_the_slowest_other_step():
+    latencies = parse_latencies("generate=800,translate=150,annotate=30,voice=900", STEPS)
+    assert critical_path_ms(latencies) == 1700
+    assert critical_path_ms(parse_latencies("generate=100,annotate=40", STEPS)) == 140
+    assert critical_path_ms(parse_latencies("", STEPS)) == 0
+
+
+def test_latencies_are_passed_on_in_the_spelling_settings_read():
+    latencies = parse_latencies("voice=900, generate=800", STEPS)
+    assert format_latencies(latencies) == "generate=800,translate=0,annotate=0,voice=900"
+    assert parse_latencies(format_latencies(latencies), STEPS) == latencies
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--latencies", "generate=fast"], "generate must be whole milliseconds"),
+        (["--latencies", "think=5"], "step one of generate, translate, annotate, voice"),
+        (["--latencies", "generate=0"], "give at least one step a latency"),
+        (["--database", "langlearn"], "include 'bench'"),
+        (["--database", "bench; DROP"], "lowercase letters, digits and _"),
+    ],
+)
+def test_bad_options_get_a_clear_message_and_nothing_runs(args, message):
+    result = _bench(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+NO_DEFER_CLIENT = """
+import json, sys
+import django
+django.setup()
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+from accounts.models import User
+user = User.objects.create_user(sys.argv[1], password=None)
+client = APIClient()
+client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+response = client.post("/api/adventures", {"target_language": "es"}, format="json")
+print(json.dumps({"status": response.status_code, "body": response.json()}))
+"""
+
+
+def _create_adventure_under(settings_module: str, username: str, tmp_path) -> dict:
+    """POST /api/adventures in a process of its own under ``settings_module``, as
+    the benchmark's gunicorns run (DEBUG off), on this test run's database."""
+    result = subprocess.run(
+        [sys.executable, "-c", NO_DEFER_CLIENT, username],
+        cwd=ROOT,
+        env=subprocess_env(
+            tmp_path,
+            DJANGO_SETTINGS_MODULE=settings_module,
+            DEBUG="false",
+            SECRET_KEY="a-key-for-this-test-only",
+            ALLOWED_HOSTS="testserver",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.splitlines()[-1])
+    assert answer["status"] == 201, answer
+    return answer["body"]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("settings_module", "jobs"), [("langlearn.settings", 1), ("bench.settings_nodefer", 0)]
+)
+def test_the_no_deferral_server_does_all_the_request_does_but_queue_the_job(
+    tmp_path, settings_module, jobs
+):
+    truncate_jobs()
+    body = _create_adventure_under(settings_module, f"bench-{jobs}", tmp_path)
+    assert body["status"] == "awaiting_first_entry"
+    [entry] = body["entries"]
+    assert entry["status"] == "pending"
+    assert Entry.objects.get(id=entry["id"]).status == Entry.Status.PENDING
+    assert Adventure.objects.get(id=body["id"]).status == Adventure.Status.AWAITING_FIRST_ENTRY
+    assert ProcrastinateJob.objects.count() == jobs
+    truncate_jobs()
+
+
+def test_the_discarding_connector_numbers_jobs_and_keeps_none():
+    connector = DiscardingConnector()
+    app = procrastinate.App(connector=connector)
+
+    @app.task(name="bench.noop", queueing_lock="the-same")
+    def noop() -> None: ...
+
+    # The same queueing lock each time: nothing kept, so nothing to collide with.
+    ids = [noop.defer() for _ in range(3)]
+    ids.append(asyncio.run(noop.defer_async()))
+    assert ids == [1, 2, 3, 4]
+    assert (connector.jobs, connector.events, connector.queries) == ({}, {}, [])
+
+
+def test_production_settings_keep_the_real_connector():
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+
+    assert isinstance(app.connector, DjangoConnector)

@@ -1,0 +1,119 @@
+"""The README's serve command, end to end: web + worker on one command, a
+database restart under them, and Ctrl-C stopping everything."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from langlearn import embedded_pg
+
+from tests.support.database import truncate_jobs
+from tests.support.processes import ROOT, subprocess_env, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base, self.token = base, None
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            self.base + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json"}
+            | ({"Authorization": f"Bearer {self.token}"} if self.token else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, self._json(response)
+        except urllib.error.HTTPError as error:
+            return error.code, self._json(error)
+        except (urllib.error.URLError, ConnectionError):
+            return 0, {}
+
+    @staticmethod
+    def _json(response) -> dict:
+        if "json" not in response.headers.get("Content-Type", ""):
+            return {}
+        return json.loads(response.read() or b"{}")
+
+
+def embedded_data_dir() -> Path:
+    if settings.DATABASES["default"]["ENGINE"] != "langlearn.embedded_pg":
+        pytest.skip("restarts the embedded PostgreSQL; DATABASE_URL points elsewhere")
+    return Path(settings.EMBEDDED_DB_DIR)
+
+
+def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_path):
+    data_dir = embedded_data_dir()
+    truncate_jobs()
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w")
+    serve = subprocess.Popen(
+        [sys.executable, "run.py", "serve"],
+        cwd=ROOT,
+        env=subprocess_env(tmp_path, PORT=str(port), WORKER_POLLING_INTERVAL="0.5"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    http = Http(f"http://127.0.0.1:{port}/api")
+    try:
+        wait_for(lambda: http.call("GET", "/schema/")[0] == 200, timeout=90, what="web")
+        assert "Press Ctrl-C to stop." in (tmp_path / "serve.log").read_text()
+        user = {"username": "ana", "password": "a-long-passphrase"}
+        assert http.call("POST", "/auth/register", user)[0] == 201
+        http.token = http.call("POST", "/auth/token", user)[1]["access"]
+
+        def play() -> None:
+            status, adventure = http.call("POST", "/adventures", {"target_language": "pt"})
+            assert status == 201, adventure
+            path = f"/adventures/{adventure['id']}/entries/{adventure['entries'][0]['id']}"
+            wait_for(
+                lambda: http.call("GET", path)[1].get("status") == "complete",
+                timeout=90,
+                what="the entry to complete",
+            )
+
+        play()
+
+        embedded_pg.stop(data_dir)
+        try:
+            status, body = http.call("GET", "/adventures")
+            assert status == 503
+            assert body["detail"] == "The service is briefly unavailable. Please try again."
+        finally:
+            embedded_pg.ensure_running(data_dir, recheck=True)
+            connection.close()
+        # Queued work carries on once the database is back: the worker
+        # reconnects, or run.py starts it again if it gave up.
+        play()
+        children = psutil.Process(serve.pid).children(recursive=True)
+        assert children
+    finally:
+        serve.send_signal(signal.SIGINT)
+        code = serve.wait(timeout=120)
+        log.close()
+    output = (tmp_path / "serve.log").read_text()
+    assert code == 0, output
+    assert "-> stopped" in output
+    assert not [child for child in children if child.is_running() and child.status() != "zombie"]

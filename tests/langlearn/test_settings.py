@@ -1,0 +1,72 @@
+"""Configuration fails loudly instead of running insecurely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.processes import ROOT, subprocess_env
+
+pytestmark = pytest.mark.slow
+
+
+def check(tmp_path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=subprocess_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_without_a_secret_key_refuses_to_start(tmp_path):
+    result = check(tmp_path, DEBUG="false", ALLOWED_HOSTS="example.org", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is false" in result.stderr
+
+
+def test_production_reads_the_secret_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("x" * 60)
+    result = check(
+        tmp_path, DEBUG="false", ALLOWED_HOSTS="example.org", SECRET_KEY_FILE=str(secret)
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+        ({"WORKER_CONCURRENCY": "lots"}, "WORKER_CONCURRENCY must be an integer"),
+        ({"STUB_LATENCY_MS": "generate=soon"}, "STUB_LATENCY_MS"),
+        ({"DATABASE_URL": "mysql://x@localhost/db"}, "DATABASE_URL must be a postgresql"),
+        ({"STORAGE_BACKEND": "floppy"}, "STORAGE_BACKEND must be"),
+        ({"GEMINI_VOICES": "es:Kore"}, "GEMINI_VOICES: expected key=value items, got 'es:Kore'"),
+        ({"GEMINI_VOICES": "xx=Kore"}, "GEMINI_VOICES: 'xx' is not one of"),
+        ({"SPACY_MODELS": "fr=fr_core_news_sm,fr=x"}, "SPACY_MODELS: 'fr' is given twice"),
+    ],
+)
+def test_bad_settings_name_the_variable(tmp_path, env, message):
+    result = check(tmp_path, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_maps_replace_defaults_per_key_and_refuse_malformed_items(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from langlearn.env import env_map
+
+    monkeypatch.setenv("VOICES", " es = Puck , fr=Leda ")
+    assert env_map("VOICES", keys=frozenset({"es", "fr"})) == {"es": "Puck", "fr": "Leda"}
+    monkeypatch.delenv("VOICES")
+    assert env_map("VOICES") == {}
+    for bad in ("es", "es=", "=Puck", "es=Puck,es=Kore"):
+        monkeypatch.setenv("VOICES", bad)
+        with pytest.raises(ImproperlyConfigured, match="VOICES"):
+            env_map("VOICES")

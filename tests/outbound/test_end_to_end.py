@@ -1,0 +1,132 @@
+"""A whole story through the real worker, with every real client (Anthropic,
+DeepL, Gemini, Bunny storage) talking HTTP to local fakes instead of stubs."""
+
+from __future__ import annotations
+
+import io
+import wave
+from contextlib import ExitStack
+from decimal import Decimal
+
+import pytest
+import requests
+
+from adventures.models import Adventure, Entry
+from adventures.selectors import adventure_costs
+from outbound import factory
+
+from tests.support.api import client_for
+from tests.support.factories import make_user
+from tests.support.fakes import anthropic as fake_anthropic
+from tests.support.fakes import bunny as fake_bunny
+from tests.support.fakes import deepl as fake_deepl
+from tests.support.fakes import gemini as fake_gemini
+from tests.support.worker import poll_entry_complete
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_story_completes_on_the_real_clients(start_worker, settings):
+    with ExitStack() as stack:
+        claude = stack.enter_context(fake_anthropic.fake_anthropic())
+        deepl = stack.enter_context(fake_deepl.fake_deepl())
+        gemini = stack.enter_context(fake_gemini.fake_gemini())
+        bunny = stack.enter_context(fake_bunny.FakeBunny())
+        env = {
+            "STUB_GENERATION": "false",
+            "ANTHROPIC_API_KEY": fake_anthropic.API_KEY,
+            "ANTHROPIC_BASE_URL": claude.url,
+            "DEEPL_API_KEY": fake_deepl.AUTH_KEY,
+            "DEEPL_SERVER_URL": deepl.url,
+            "GEMINI_API_KEY": fake_gemini.API_KEY,
+            "GEMINI_BASE_URL": gemini.url,
+            "PROVIDER_TIMEOUT": "10",
+            "STORAGE_BACKEND": "bunny",
+            "BUNNY_STORAGE_ZONE": fake_bunny.ZONE,
+            "BUNNY_STORAGE_API_KEY": fake_bunny.ACCESS_KEY,
+            "BUNNY_STORAGE_ENDPOINT": bunny.storage.url,
+            "BUNNY_PULL_ZONE_URL": bunny.pull_zone.url,
+            "BUNNY_TOKEN_KEY": fake_bunny.TOKEN_KEY,
+        }
+        # The web side (this process) uses the same real clients and storage.
+        settings.STUB_GENERATION = False
+        for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DEEPL_API_KEY"):
+            setattr(settings, name, env[name])
+        settings.DEEPL_SERVER_URL = deepl.url
+        settings.GEMINI_API_KEY = fake_gemini.API_KEY
+        settings.GEMINI_BASE_URL = gemini.url
+        audio = {
+            "BACKEND": "outbound.storage.bunny.BunnyStorage",
+            "OPTIONS": {
+                "storage_zone": fake_bunny.ZONE,
+                "api_key": fake_bunny.ACCESS_KEY,
+                "endpoint": bunny.storage.url,
+                "pull_zone_url": bunny.pull_zone.url,
+                "token_key": fake_bunny.TOKEN_KEY,
+            },
+        }
+        settings.STORAGES = {**settings.STORAGES, "audio": audio}
+        settings.STORY_LENGTH = 2
+        factory.reset()
+
+        worker = start_worker(**env)
+        client = client_for(make_user(native_language="en"))
+        created = client.post(
+            "/api/adventures",
+            {"target_language": "es", "level": "A2", "theme": "the sea"},
+            format="json",
+        )
+        assert created.status_code == 201, created.content
+        adventure = created.json()
+
+        first = poll_entry_complete(client, adventure["id"], adventure["entries"][0]["id"], worker)
+        assert client.get(f"/api/adventures/{adventure['id']}").json()["title"] == (
+            "La llave del faro"
+        )
+        assert first["sentences"][0] == {
+            "text": "Llegas a un pueblo pequeño junto al mar.",
+            "translation": "You arrive at a small village by the sea.",
+        }
+        assert [c["translation"] for c in first["choices"]][1] == "You walk towards the lighthouse."
+        assert len(first["choices"]) == 3
+        lemmas = {token["text"]: token["lemma"] for token in first["tokens"]}
+        assert lemmas["Llegas"] == "llegar"
+
+        served = requests.get(first["audio"]["url"], timeout=5)
+        assert served.status_code == 200
+        with wave.open(io.BytesIO(served.content)) as wav:
+            seconds = wav.getnframes() / wav.getframerate()
+        assert seconds * 1000 == pytest.approx(first["audio"]["duration_ms"], abs=1)
+
+        # What went out: the model, the DeepL target, the voice.
+        assert claude.requests[0].json()["model"] == "claude-haiku-4-5"
+        translate = next(r for r in deepl.requests if r.path == "/v2/translate")
+        assert translate.json()["target_lang"] == "EN-GB"
+        assert "Kore" in gemini.requests[0].body.decode()
+
+        decided = client.post(
+            f"/api/adventures/{adventure['id']}/decisions",
+            {"entry_id": first["id"], "choice_id": first["choices"][1]["id"]},
+            format="json",
+        )
+        assert decided.status_code == 201, decided.content
+        last = poll_entry_complete(
+            client, adventure["id"], decided.json()["next_entry"]["id"], worker
+        )
+        assert last["choices"] == []
+        assert last["sentences"][0]["text"] == "Abres la puerta del faro con la llave."
+        # The final request carried the story so far and the learner's choice.
+        final_prompt = claude.requests[-1].json()["messages"][0]["content"]
+        assert "[The learner chose] Caminas hacia el faro." in final_prompt
+
+    assert client.get(f"/api/adventures/{adventure['id']}").json()["status"] == "completed"
+    costs = adventure_costs(Adventure.objects.get(id=adventure["id"]))
+    entries = Entry.objects.filter(adventure_id=adventure["id"])
+    assert costs.entries == 2
+    assert costs.llm_output_tokens == 2 * 164
+    assert costs.llm_input_tokens == sum(e.llm_input_tokens for e in entries) > 1200
+    assert costs.translated_characters == sum(e.translated_characters for e in entries) > 100
+    assert costs.audio_seconds == sum(
+        Decimal(e.audio.duration_ms) / 1000 for e in entries.select_related("audio")
+    )
+    assert costs.audio_seconds > 0

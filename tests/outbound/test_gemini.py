@@ -1,0 +1,162 @@
+"""The real google-genai SDK, driven against a local fake of Gemini TTS."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+from collections.abc import Iterator
+
+import pytest
+
+from outbound.errors import ProviderError
+from outbound.gemini.client import GeminiVoice, parse_pcm_mime
+from outbound.gemini.wav import duration_ms, pcm_to_wav
+
+from tests.support.fakes import gemini as fake
+from tests.support.fakes.server import FakeServer, Reply, json_reply
+
+TEXT = "Llegas a un pueblo pequeño junto al mar."
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with fake.fake_gemini() as server:
+        yield server
+
+
+def voice(server: FakeServer, *, timeout: float = 5.0, key: str = fake.API_KEY) -> GeminiVoice:
+    return GeminiVoice(
+        api_key=key,
+        model="gemini-test-tts",
+        voices={"es": "Kore", "fr": "Leda"},
+        base_url=server.url,
+        timeout=timeout,
+    )
+
+
+def synthesize(server: FakeServer, text: str = TEXT, language: str = "es", **options):
+    return asyncio.run(voice(server, **options).synthesize(text, language=language))
+
+
+def voice_name(body: dict) -> str:
+    """The prebuilt voice asked for. The SDK sends speechConfig's inner fields
+    in snake_case (proto3 JSON accepts both spellings), so read either."""
+    speech = body["generationConfig"]["speechConfig"]
+    config = speech.get("voiceConfig") or speech["voice_config"]
+    prebuilt = config.get("prebuiltVoiceConfig") or config["prebuilt_voice_config"]
+    return prebuilt.get("voiceName") or prebuilt["voice_name"]
+
+
+def read_wav(audio: bytes) -> tuple[int, int, float]:
+    with wave.open(io.BytesIO(audio)) as wav:
+        return wav.getnchannels(), wav.getframerate(), wav.getnframes() / wav.getframerate()
+
+
+def test_the_request_and_the_audio_we_make_of_it(server):
+    speech = synthesize(server)
+
+    [sent] = server.requests
+    assert sent.path.endswith("/models/gemini-test-tts:generateContent")
+    assert sent.headers["x-goog-api-key"] == fake.API_KEY
+    body = sent.json()
+    assert TEXT in body["contents"][0]["parts"][0]["text"]
+    config = body["generationConfig"]
+    assert config["responseModalities"] == ["AUDIO"]
+    assert voice_name(body) == "Kore"
+
+    assert speech.content_type == "audio/wav"
+    channels, rate, seconds = read_wav(speech.audio)
+    assert (channels, rate) == (1, 24_000)
+    expected = len(body["contents"][0]["parts"][0]["text"]) * fake.SECONDS_PER_CHAR
+    assert seconds == pytest.approx(min(expected, 3.0), abs=0.001)
+    assert speech.duration_ms == round(seconds * 1000)
+
+
+def test_each_language_has_its_voice(server):
+    synthesize(server, "Tu arrives au village.", language="fr")
+    assert voice_name(server.requests[0].json()) == "Leda"
+
+
+def test_a_language_without_a_voice_is_refused_without_a_call(server):
+    with pytest.raises(ProviderError) as caught:
+        synthesize(server, language="ja")
+    assert caught.value.transient is False
+    assert server.requests == []
+
+
+def test_the_sample_rate_comes_from_the_mime_type(server):
+    server.queue(fake.audio_answer(fake.tone(0.5, rate=16_000), "audio/L16;codec=pcm;rate=16000"))
+    speech = synthesize(server)
+    assert read_wav(speech.audio)[1:] == (16_000, 0.5)
+    assert speech.duration_ms == 500
+
+
+def test_pcm_to_wav_gives_a_file_a_wav_reader_accepts():
+    pcm = fake.tone(1.5)
+    audio = pcm_to_wav(pcm, rate=24_000)
+    assert audio[:4] == b"RIFF"
+    assert audio[8:12] == b"WAVE"
+    assert read_wav(audio) == (1, 24_000, 1.5)
+    assert duration_ms(len(pcm), rate=24_000) == 1500
+    assert parse_pcm_mime("audio/L16;codec=pcm;rate=24000") == 24_000
+    assert parse_pcm_mime("audio/mpeg") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "transient"),
+    [
+        (429, "RESOURCE_EXHAUSTED", True),
+        (500, "INTERNAL", True),
+        (503, "UNAVAILABLE", True),
+        (400, "INVALID_ARGUMENT", False),
+        (403, "PERMISSION_DENIED", False),
+        (404, "NOT_FOUND", False),
+    ],
+)
+def test_http_errors_are_mapped(server, status, name, transient):
+    server.queue(fake.error(status, name, "something went wrong"))
+    with pytest.raises(ProviderError) as caught:
+        synthesize(server)
+    assert caught.value.transient is transient
+    assert caught.value.status == status
+    assert len(server.requests) == 1  # SDK retries are off
+
+
+def test_a_wrong_key_is_permanent(server):
+    with pytest.raises(ProviderError) as caught:
+        synthesize(server, key="wrong")
+    assert caught.value.transient is False
+
+
+def test_a_slow_answer_times_out_as_transient(server):
+    server.queue(Reply(delay=5))
+    with pytest.raises(ProviderError, match="timed out") as caught:
+        synthesize(server, timeout=0.3)
+    assert caught.value.transient is True
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(body="<html>Bad gateway</html>", headers={"Content-Type": "text/html"}),
+        json_reply({"candidates": []}),
+        json_reply(
+            {
+                "candidates": [
+                    {
+                        "content": {"role": "model", "parts": [{"text": "Hola"}]},
+                        "finishReason": "STOP",
+                    }
+                ]
+            }
+        ),
+        json_reply({"candidates": [{"finishReason": "OTHER"}]}),
+    ],
+    ids=["html", "no-candidates", "text-not-audio", "no-content"],
+)
+def test_a_malformed_or_audioless_body_is_transient(server, reply):
+    server.queue(reply)
+    with pytest.raises(ProviderError) as caught:
+        synthesize(server)
+    assert caught.value.transient is True

@@ -1,0 +1,45 @@
+"""The test database: the embedded PostgreSQL is stopped again if this test
+run started it; ``truncate_jobs`` empties Procrastinate's tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+_STARTED_BY_US = pytest.StashKey[bool]()
+
+
+def _embedded_dir() -> Path | None:
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "langlearn.embedded_pg":
+        return None
+    return Path(settings.EMBEDDED_DB_DIR)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    data_dir = _embedded_dir()
+    session.config.stash[_STARTED_BY_US] = bool(
+        data_dir and not (data_dir / "postmaster.pid").exists()
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Leave the machine as the run found it: a server that was running (a
+    developer's) keeps running; one the tests started is stopped."""
+    data_dir = _embedded_dir()
+    if data_dir and session.config.stash.get(_STARTED_BY_US, False):
+        from langlearn import embedded_pg
+
+        embedded_pg.stop(data_dir)
+
+
+def truncate_jobs() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_jobs, procrastinate_events, "
+            "procrastinate_periodic_defers, procrastinate_workers CASCADE"
+        )

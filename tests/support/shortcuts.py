@@ -1,0 +1,42 @@
+"""Shortcuts that keep the suite fast without changing what it tests.
+
+They apply in the test process only: child processes (the worker, commands)
+run with the real settings and load what they need themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Settings) -> None:
+    """PBKDF2's million rounds cost a third of a second per learner made; no
+    test here is about the hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _spacy_lookups_loaded_once() -> Iterator[None]:
+    """spaCy's lookup lemmatizer reads its tables from spacy-lookups-data
+    afresh for every pipeline (1-2 s a language), and tests build many
+    annotators (every test starts with fresh clients). Read each table once
+    per run; the lemmatizer only reads them."""
+    from spacy.pipeline import lemmatizer
+
+    original = lemmatizer.load_lookups
+    load = cache(lambda lang, tables, strict: original(lang, list(tables), strict))
+
+    def load_lookups(lang: str, tables: list[str], strict: bool = True) -> Any:
+        return load(lang, tuple(tables), strict)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lemmatizer, "load_lookups", load_lookups)
+        yield
