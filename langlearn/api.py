@@ -24,12 +24,14 @@ from django.core.exceptions import (
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from langlearn import languages
 from langlearn.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -159,11 +161,121 @@ def _resolves(request: HttpRequest) -> bool:
     return True
 
 
+# --- What the schema says about errors ---------------------------------------------
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    """Every error but field errors: ``detail`` for people, ``code`` for programs."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+# 400: a body we could not read ({detail, code}) or field errors ({field: [messages]}).
+_BAD_REQUEST_SCHEMA = {
+    "type": "object",
+    "description": "Either `detail` and `code`, or one list of messages per field "
+    "(`non_field_errors` for the body as a whole).",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+_ERROR_DESCRIPTIONS = {
+    400: "Bad input: a body that is not JSON, or field errors.",
+    401: "No token, or a bad or expired one.",
+    404: "Not found, or not yours.",
+    409: "The request is valid, but the state of the resource does not allow it.",
+    413: "The request body is too large.",
+    415: "The body is not `application/json`.",
+    429: "Throttled: try again later.",
+    503: "The service is briefly unavailable: try again.",
+}
+
+
+def error_responses(*status_codes: int) -> dict[int, OpenApiResponse]:
+    """The error answers of an operation, for ``extend_schema(responses=...)``."""
+    return {
+        code: OpenApiResponse(
+            response=_BAD_REQUEST_SCHEMA if code == 400 else ErrorSerializer,
+            description=_ERROR_DESCRIPTIONS[code],
+        )
+        for code in status_codes
+    }
+
+
 # --- Pagination -----------------------------------------------------------------------
 
 
 class Pagination(PageNumberPagination):
-    """``?page=N``; clients may ask for ``?page_size=`` up to 100."""
+    """``?page=N``; clients may ask for ``?page_size=`` up to 100 (more gives 100).
+
+    A ``page_size`` that is not a whole number from 1 up is a 400 (DRF would
+    quietly use the default), as the schema says.
+    """
 
     page_size_query_param = "page_size"
     max_page_size = 100
+    page_size_query_description = "Adventures per page: 1 to 100 (a larger number gives 100)."
+
+    def get_page_size(self, request: Any) -> int | None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: ["A whole number from 1 to 100."]}, code="invalid"
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
+
+
+# --- Strings ---------------------------------------------------------------------------
+
+
+class _StringOnly:
+    """DRF's CharField also takes numbers (``0`` becomes ``"0"``); the schema
+    says string, so these take JSON strings only."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Not a valid string.", code="invalid")
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(_StringOnly, serializers.CharField):
+    pass
+
+
+class StrictRegexField(_StringOnly, serializers.RegexField):
+    pass
+
+
+# --- Language codes -----------------------------------------------------------------------
+# Parsed as strings, so that an unknown code gets the services' message (which
+# lists the codes we do take); documented as the enums they are.
+
+
+@extend_schema_field(
+    serializers.ChoiceField(choices=[lang.code for lang in languages.target_languages()])
+)
+class TargetLanguageField(StrictCharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=8, **kwargs)
+
+
+@extend_schema_field(
+    serializers.ChoiceField(choices=[lang.code for lang in languages.native_languages()])
+)
+class NativeLanguageField(StrictCharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=8, **kwargs)

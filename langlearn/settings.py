@@ -276,6 +276,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Adventures and entries both have a "status", with different values.
+    "ENUM_NAME_OVERRIDES": {
+        "AdventureStatusEnum": "adventures.models.Adventure.Status",
+        "EntryStatusEnum": "adventures.models.Entry.Status",
+    },
 }
 
 # --- Worker and pipeline --------------------------------------------------------
