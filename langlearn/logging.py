@@ -201,6 +201,18 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class SecurityOneLineFilter(logging.Filter):
+    """Requests Django refuses (a bad Host header, an oversized body, a path
+    outside the media folder) are logged on ``django.security.*`` with the
+    exception's traceback; its message says all there is: keep one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("django.security"):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 _RECORD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
     "asctime",

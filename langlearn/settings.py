@@ -100,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "langlearn.logging.RequestIdMiddleware",  # issue 5: request ids on log lines
+    "langlearn.api.JsonErrorsMiddleware",  # issue 11: errors under /api/ are JSON
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -271,7 +272,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["langlearn.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "langlearn.api.Pagination",
     "PAGE_SIZE": env_int("API_PAGE_SIZE", 20, minimum=1),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -308,6 +309,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Adventures and entries both have a "status", with different values.
+    "ENUM_NAME_OVERRIDES": {
+        "AdventureStatusEnum": "adventures.models.Adventure.Status",
+        "EntryStatusEnum": "adventures.models.Entry.Status",
+    },
 }
 
 # --- Worker and pipeline --------------------------------------------------------
@@ -386,6 +392,7 @@ LOGGING = {
     "filters": {
         "context": {"()": "langlearn.logging.ContextFilter"},
         "redact": {"()": "langlearn.logging.RedactFilter"},
+        "security_one_line": {"()": "langlearn.logging.SecurityOneLineFilter"},
     },
     "formatters": {
         "json": {"()": "langlearn.logging.JsonFormatter"},
@@ -395,7 +402,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["context", "redact"],
+            "filters": ["context", "redact", "security_one_line"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

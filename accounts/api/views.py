@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,6 +14,12 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 from accounts import services
 from accounts.models import User
 from accounts.services import user_register
+from accounts.tokens import TokenObtainPairSerializer
+from langlearn.api import (
+    NativeLanguageField,
+    StrictCharField,
+    error_responses,
+)
 
 
 class RegisterApi(APIView):
@@ -22,17 +28,23 @@ class RegisterApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
+    @extend_schema_serializer(component_name="Registration")
     class InputSerializer(serializers.Serializer):
-        # The rules (accounts/usernames.py) are checked by the service.
-        username = serializers.CharField(max_length=150, trim_whitespace=False)
-        password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-        native_language = serializers.CharField(max_length=8, default="en")
+        # The username rules (accounts/usernames.py) are checked by the service.
+        username = StrictCharField(max_length=150, trim_whitespace=False)
+        password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+        native_language = NativeLanguageField(default="en")
 
+    @extend_schema_serializer(component_name="RegisteredUser")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
         username = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer}, auth=[])
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 413, 415, 429, 503)},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -40,6 +52,14 @@ class RegisterApi(APIView):
         return Response(self.OutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    post=extend_schema(
+        responses={
+            200: TokenObtainPairSerializer,
+            **error_responses(400, 401, 413, 415, 429, 503),
+        }
+    )
+)
 class TokenApi(TokenObtainPairView):
     # Serializer: SIMPLE_JWT["TOKEN_OBTAIN_SERIALIZER"] (accounts/tokens.py).
     throttle_classes = [ScopedRateThrottle]
@@ -52,7 +72,7 @@ class TokenPairOutput(serializers.Serializer):
 
 
 class TokenRefreshInput(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 class TokenRefreshApi(APIView):
@@ -64,7 +84,11 @@ class TokenRefreshApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenRefreshInput, responses={200: TokenPairOutput}, auth=[])
+    @extend_schema(
+        request=TokenRefreshInput,
+        responses={200: TokenPairOutput, **error_responses(400, 401, 413, 415, 429, 503)},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         payload = TokenRefreshInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -73,7 +97,7 @@ class TokenRefreshApi(APIView):
 
 
 class LogoutInput(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 class LogoutApi(APIView):
@@ -82,7 +106,11 @@ class LogoutApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=LogoutInput, responses={204: None}, auth=[])
+    @extend_schema(
+        request=LogoutInput,
+        responses={204: None, **error_responses(400, 401, 413, 415, 503)},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         payload = LogoutInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -91,8 +119,8 @@ class LogoutApi(APIView):
 
 
 class PasswordChangeInput(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    old_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class PasswordChangeApi(APIView):
@@ -104,7 +132,10 @@ class PasswordChangeApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=PasswordChangeInput, responses={200: TokenPairOutput})
+    @extend_schema(
+        request=PasswordChangeInput,
+        responses={200: TokenPairOutput, **error_responses(400, 401, 413, 415, 429, 503)},
+    )
     def post(self, request: Request) -> Response:
         payload = PasswordChangeInput(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +13,13 @@ from accounts.models import User
 from adventures import selectors, services
 from adventures.models import CefrLevel
 from langlearn import languages
-from langlearn.api import Pagination
+from langlearn.api import (
+    NativeLanguageField,
+    Pagination,
+    StrictCharField,
+    TargetLanguageField,
+    error_responses,
+)
 
 from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
 
@@ -30,11 +36,15 @@ class LanguageSerializer(serializers.Serializer):
 
 
 class LanguagesApi(APIView):
+    @extend_schema_serializer(component_name="Languages")
     class OutputSerializer(serializers.Serializer):
         target_languages = LanguageSerializer(many=True)
         native_languages = LanguageSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, summary="Languages we teach and translate into")
+    @extend_schema(
+        responses={200: OutputSerializer, **error_responses(401, 503)},
+        summary="Languages we teach and translate into",
+    )
     def get(self, request: AuthedRequest) -> Response:
         data = {
             "target_languages": languages.target_languages(),
@@ -45,23 +55,25 @@ class LanguagesApi(APIView):
 
 class AdventureListCreateApi(APIView):
     throttle_scope = "adventure_create"
+    pagination_class = Pagination  # GET is a page of adventures (and documented as one)
 
+    @extend_schema_serializer(component_name="AdventureCreate")
     class InputSerializer(serializers.Serializer):
-        target_language = serializers.CharField(max_length=8)
-        native_language = serializers.CharField(max_length=8, required=False)
+        target_language = TargetLanguageField()
+        native_language = NativeLanguageField(required=False)
         level = serializers.ChoiceField(choices=CefrLevel.choices, default=CefrLevel.A2)
-        theme = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        theme = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
     def get_throttles(self):
         # Only creating an adventure costs provider money; listing is free.
         return [ScopedRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
-        responses=AdventureSerializer(many=True),
-        summary="Your adventures, newest first",
+        responses={200: AdventureSerializer(many=True), **error_responses(400, 401, 404, 503)},
+        summary="Your adventures, newest first (400: a bad page_size; 404: no such page)",
     )
     def get(self, request: AuthedRequest) -> Response:
-        paginator = Pagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.adventure_list(user=request.user), request, view=self
         )
@@ -69,7 +81,7 @@ class AdventureListCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: AdventureSerializer},
+        responses={201: AdventureSerializer, **error_responses(400, 401, 413, 415, 429, 503)},
         summary="Start an adventure; its first entry is generated in the background",
     )
     def post(self, request: AuthedRequest) -> Response:
@@ -81,24 +93,32 @@ class AdventureListCreateApi(APIView):
 
 
 class AdventureDetailApi(APIView):
-    @extend_schema(responses=AdventureSerializer, summary="One adventure with its entries")
+    @extend_schema(
+        responses={200: AdventureSerializer, **error_responses(401, 404, 503)},
+        summary="One adventure with its entries",
+    )
     def get(self, request: AuthedRequest, adventure_id) -> Response:
         adventure = selectors.adventure_get(user=request.user, adventure_id=adventure_id)
         return Response(AdventureSerializer(adventure).data)
 
 
 class EntryDetailApi(APIView):
-    @extend_schema(responses=EntrySerializer, summary="A full entry")
+    @extend_schema(
+        responses={200: EntrySerializer, **error_responses(401, 404, 503)},
+        summary="A full entry",
+    )
     def get(self, request: AuthedRequest, adventure_id, entry_id) -> Response:
         entry = selectors.entry_get(user=request.user, adventure_id=adventure_id, entry_id=entry_id)
         return Response(EntrySerializer(entry, context={"request": request}).data)
 
 
 class DecisionCreateApi(APIView):
+    @extend_schema_serializer(component_name="DecisionCreate")
     class InputSerializer(serializers.Serializer):
         entry_id = serializers.UUIDField()
         choice_id = serializers.UUIDField()
 
+    @extend_schema_serializer(component_name="Decision")
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
         entry_id = serializers.UUIDField()
@@ -107,7 +127,10 @@ class DecisionCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer},
+        responses={
+            201: OutputSerializer,
+            **error_responses(400, 401, 404, 409, 413, 415, 503),
+        },
         summary="Choose how the story goes on; the next entry is generated in the background",
     )
     def post(self, request: AuthedRequest, adventure_id) -> Response:
@@ -124,7 +147,7 @@ class EntryRetryApi(APIView):
         request=None,
         responses={
             202: EntrySummarySerializer,
-            409: inline_serializer("Conflict", {"detail": serializers.CharField()}),
+            **error_responses(401, 404, 409, 503),
         },
         summary="Generate an entry in error again, resuming after its last finished step",
     )
