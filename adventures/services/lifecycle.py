@@ -66,14 +66,19 @@ def adventure_status_sync(*, adventure: Adventure) -> None:
     entry is complete; ``awaiting_first_entry`` until the first entry is;
     ``active`` otherwise. Call it in the transaction that changed an entry.
     """
-    newest = adventure.entries.order_by("-position").only("position", "status", "is_final").first()
+    newest = (
+        Entry.objects.filter(adventure_id=adventure.id)
+        .order_by("-position")
+        .values("position", "status", "is_final")
+        .first()
+    )
     if newest is None:
         status = Adventure.Status.AWAITING_FIRST_ENTRY
-    elif newest.status == Entry.Status.ERROR:
+    elif newest["status"] == Entry.Status.ERROR:
         status = Adventure.Status.ERROR
-    elif newest.status == Entry.Status.COMPLETE:
-        status = Adventure.Status.COMPLETED if newest.is_final else Adventure.Status.ACTIVE
-    elif newest.position == 1:
+    elif newest["status"] == Entry.Status.COMPLETE:
+        status = Adventure.Status.COMPLETED if newest["is_final"] else Adventure.Status.ACTIVE
+    elif newest["position"] == 1:
         status = Adventure.Status.AWAITING_FIRST_ENTRY
     else:
         status = Adventure.Status.ACTIVE
