@@ -65,6 +65,7 @@ def entry_token_words(*, user: User, entry_id: UUID, language: str) -> dict[int,
         Word.objects.filter(user=user, language=language)
         .alias(key=Lower("lemma"))
         .filter(key=Lower(OuterRef("lemma")))
+        .order_by()
     )
     rows = (
         Token.objects.filter(entry_id=entry_id)
@@ -73,6 +74,7 @@ def entry_token_words(*, user: User, entry_id: UUID, language: str) -> dict[int,
             word_status=Subquery(word.values("status")[:1]),
         )
         .filter(word_id__isnull=False)
+        .order_by()
         .values_list("id", "word_id", "word_status")
     )
     return {token_id: TokenWord(word_id, status) for token_id, word_id, status in rows}
