@@ -213,6 +213,8 @@ def test_the_list_is_own_words_newest_first_filtered_and_paginated(api):
         ("language=xx", "language"),
         ("language=en", "language"),
         ("status=new", "status"),
+        ("status=", "status"),
+        ("language=", "language"),
         ("status=whatever", "status"),
         ("page_size=0", "page_size"),
         ("page_size=abc", "page_size"),
@@ -247,12 +249,22 @@ def test_patch_changes_the_status(api):
     assert Word.objects.get(id=word["id"]).status == "learning"
 
 
-@pytest.mark.parametrize("body", [{"status": "new"}, {"status": "mastered"}, {}, {"status": 1}])
+@pytest.mark.parametrize(
+    "body", [{"status": "new"}, {"status": "mastered"}, {"status": ""}, {"status": 1}]
+)
 def test_patch_with_a_bad_status_is_a_400(api, body):
     word = save(api, language="es", lemma="faro").json()
     response = api.patch(f"/api/words/{word['id']}", body, format="json")
     assert response.status_code == 400
     assert "status" in response.json()
+
+
+def test_patch_without_a_status_changes_nothing(api):
+    word = save(api, language="es", lemma="faro").json()
+    response = api.patch(f"/api/words/{word['id']}", {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "learning"
+    assert api.patch(f"/api/words/{uuid.uuid4()}", {}, format="json").status_code == 404
 
 
 def test_delete_forgets_the_word(api):

@@ -81,7 +81,14 @@ class WordListCreateApi(APIView):
         summary="Your words, newest first (400: a bad filter or page_size; 404: no such page)",
     )
     def get(self, request: AuthedRequest) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict, so that an empty value (``?status=``) is a 400, not ignored.
+        filters = self.FilterSerializer(
+            data={
+                name: request.query_params[name]
+                for name in ("language", "status")
+                if name in request.query_params
+            }
+        )
         filters.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
@@ -119,19 +126,22 @@ class WordListCreateApi(APIView):
 class WordDetailApi(APIView):
     @extend_schema_serializer(component_name="WordUpdate")
     class InputSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=Word.Status.choices)
+        status = serializers.ChoiceField(choices=Word.Status.choices, required=False)
 
     @extend_schema(
         request=InputSerializer,
         responses={200: WordSerializer, **error_responses(400, 401, 404, 413, 415, 503)},
-        summary="Change a word's status",
+        summary="Change a word's status (a body without one changes nothing)",
     )
     def patch(self, request: AuthedRequest, word_id) -> Response:
         payload = self.InputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        word = services.word_set_status(
-            user=request.user, word_id=word_id, status=payload.validated_data["status"]
-        )
+        if "status" in payload.validated_data:
+            word = services.word_set_status(
+                user=request.user, word_id=word_id, status=payload.validated_data["status"]
+            )
+        else:
+            word = selectors.word_get(user=request.user, word_id=word_id)
         return Response(WordSerializer(word).data)
 
     @extend_schema(
