@@ -173,6 +173,7 @@ def test(pytest_args: list[str]) -> int:
             "langlearn",
             "operations",
             "outbound",
+            "vocabulary",
             "tests",
             "run.py",
         ],

@@ -48,7 +48,7 @@ def entry_get(*, user: User, adventure_id: UUID, entry_id: UUID) -> Entry:
     try:
         return (
             Entry.objects.filter(adventure__user=user, adventure_id=adventure_id)
-            .select_related("audio", "decision")
+            .select_related("adventure", "audio", "decision")
             .prefetch_related("sentences", "choices", "tokens")
             .get(id=entry_id)
         )

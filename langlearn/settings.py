@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "accounts",
     "adventures",
     "operations",
+    "vocabulary",  # issue 13: the learner's words
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AdventureStatusEnum": "adventures.models.Adventure.Status",
         "EntryStatusEnum": "adventures.models.Entry.Status",
+        # A word's status, and a token's (which may also be "new").
+        "WordStatusEnum": "vocabulary.models.Word.Status",
+        "LemmaStatusEnum": "vocabulary.models.LemmaStatus",
+        # An adventure's target_language and a word's language take the same codes.
+        "TargetLanguageEnum": [language.code for language in languages.target_languages()],
     },
 }
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("accounts.api.urls")),
     path("api/", include("adventures.api.urls")),
+    path("api/", include("vocabulary.api.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from adventures.models import Adventure, Audio, Choice, Entry, Sentence, Token
 from outbound import factory
+from vocabulary.models import LemmaStatus
 
 
 class EntrySummarySerializer(serializers.ModelSerializer):
@@ -47,9 +50,26 @@ class ChoiceSerializer(serializers.ModelSerializer):
 
 
 class TokenSerializer(serializers.ModelSerializer):
+    """A token, with the requesting learner's status for its lemma: the view
+    puts ``{token id: TokenWord}`` in the context as ``token_words``
+    (``vocabulary.selectors.entry_token_words``, one query for the whole entry)."""
+
+    status = serializers.SerializerMethodField()
+    word_id = serializers.SerializerMethodField()
+
     class Meta:
         model = Token
-        fields = ["text", "lemma", "pos", "sentence"]
+        fields = ["id", "text", "lemma", "pos", "sentence", "status", "word_id"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=LemmaStatus.choices))
+    def get_status(self, token: Token) -> str:
+        word = self.context["token_words"].get(token.id)
+        return word.status if word else LemmaStatus.NEW
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_word_id(self, token: Token) -> UUID | None:
+        word = self.context["token_words"].get(token.id)
+        return word.word_id if word else None
 
 
 class AudioSerializer(serializers.ModelSerializer):

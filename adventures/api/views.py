@@ -20,6 +20,7 @@ from langlearn.api import (
     TargetLanguageField,
     error_responses,
 )
+from vocabulary import selectors as vocabulary_selectors
 
 from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
 
@@ -105,11 +106,16 @@ class AdventureDetailApi(APIView):
 class EntryDetailApi(APIView):
     @extend_schema(
         responses={200: EntrySerializer, **error_responses(401, 404, 503)},
-        summary="A full entry",
+        summary="A full entry; each token with your status for its lemma "
+        "(new, learning, known, ignored) and your word's id",
     )
     def get(self, request: AuthedRequest, adventure_id, entry_id) -> Response:
         entry = selectors.entry_get(user=request.user, adventure_id=adventure_id, entry_id=entry_id)
-        return Response(EntrySerializer(entry, context={"request": request}).data)
+        token_words = vocabulary_selectors.entry_token_words(
+            user=request.user, entry_id=entry.id, language=entry.adventure.target_language
+        )
+        context = {"request": request, "token_words": token_words}
+        return Response(EntrySerializer(entry, context=context).data)
 
 
 class DecisionCreateApi(APIView):

@@ -18,6 +18,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from accounts.models import User
 from adventures.models import Adventure, Entry
 from adventures.services import defer_entry_job
+from vocabulary.models import Word
 
 from tests.support.factories import (
     make_adventure,
@@ -83,6 +84,10 @@ def console(staff) -> Client:
 def stories() -> list[Story]:
     learners = [make_user("ana"), make_user("ben")]
     stories = [make_story(learners[n % 2], n=n) for n in range(5)]
+    for n, story in enumerate(stories):  # the vocabulary admin's rows (issue 13)
+        Word.objects.create(
+            user=story.adventure.user, language="es", lemma=f"faro{n}", entry=story.complete
+        )
     Group.objects.create(name="support")
     with connection.cursor() as cursor:
         cursor.execute(

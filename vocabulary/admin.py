@@ -1,0 +1,39 @@
+"""Learners' words in the admin: for staff to look at, never to edit.
+
+Deleting stays allowed, so that deleting a learner (which removes their words
+with them) is not refused for lack of permission on their words.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import Word
+
+
+@admin.register(Word)
+class WordAdmin(admin.ModelAdmin):
+    list_display = ("lemma", "language", "status", "user", "entry", "created_at", "updated_at")
+    list_filter = ("status", "language", "created_at")
+    search_fields = ("lemma", "sentence", "translation", "user__username", "id")
+    list_select_related = ("user", "entry")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "id",
+        "user",
+        "language",
+        "lemma",
+        "status",
+        "sentence",
+        "translation",
+        "entry",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("words", views.WordListCreateApi.as_view(), name="words"),
+    path("words/<uuid:word_id>", views.WordDetailApi.as_view(), name="word"),
+    path(
+        "adventures/<uuid:adventure_id>/entries/<uuid:entry_id>/known",
+        views.EntryKnownApi.as_view(),
+        name="entry-known",
+    ),
+]

@@ -1,0 +1,175 @@
+"""The vocabulary API: one view per use case; each parses, calls a service, renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from langlearn import languages
+from langlearn.api import Pagination, StrictCharField, TargetLanguageField, error_responses
+from vocabulary import selectors, services
+from vocabulary.models import LEMMA_MAX_LENGTH, Word
+
+from .serializers import WordSerializer
+
+BIGINT_MAX = 2**63 - 1
+
+
+class AuthedRequest(Request):
+    user: User
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF's also takes ``"5"``, ``5.0`` and ``true``."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WordListCreateApi(APIView):
+    pagination_class = Pagination
+
+    @extend_schema_serializer(component_name="WordFilter")
+    class FilterSerializer(serializers.Serializer):
+        language = TargetLanguageField(required=False)
+        status = serializers.ChoiceField(choices=Word.Status.choices, required=False)
+
+        def validate_language(self, value: str) -> str:
+            if problem := languages.target_language_problem(value):
+                raise serializers.ValidationError(problem)
+            return value
+
+    @extend_schema_serializer(component_name="WordCreate")
+    class InputSerializer(serializers.Serializer):
+        token_id = StrictIntegerField(
+            required=False,
+            min_value=1,
+            max_value=BIGINT_MAX,
+            help_text="A token of one of your entries (its `id` in the entry's `tokens`): "
+            "its lemma is saved with its sentence and translation. Or give `language` "
+            "and `lemma` instead.",
+        )
+        language = TargetLanguageField(required=False)
+        lemma = StrictCharField(max_length=LEMMA_MAX_LENGTH, required=False)
+
+        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+            by_token = "token_id" in data
+            by_lemma = "language" in data or "lemma" in data
+            if by_token == by_lemma:
+                raise serializers.ValidationError(
+                    "Give either token_id, or language and lemma.", code="invalid"
+                )
+            if by_lemma:
+                missing = {"language", "lemma"} - set(data)
+                if missing:
+                    raise serializers.ValidationError(
+                        {field: ["This field is required."] for field in sorted(missing)}
+                    )
+            return data
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: WordSerializer(many=True), **error_responses(400, 401, 404, 503)},
+        summary="Your words, newest first (400: a bad filter or page_size; 404: no such page)",
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        # A plain dict, so that an empty value (``?status=``) is a 400, not ignored.
+        filters = self.FilterSerializer(
+            data={
+                name: request.query_params[name]
+                for name in ("language", "status")
+                if name in request.query_params
+            }
+        )
+        filters.is_valid(raise_exception=True)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            selectors.word_list(user=request.user, **filters.validated_data), request, view=self
+        )
+        return paginator.get_paginated_response(WordSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: WordSerializer,
+            200: WordSerializer,
+            **error_responses(400, 401, 404, 413, 415, 503),
+        },
+        summary="Save a word as learning: 201 when new; 200 with your existing word, "
+        "unchanged, when you have it already (in any case, in any status); "
+        "404: a token that is not in one of your entries",
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if "token_id" in data:
+            saved = services.word_save_from_token(user=request.user, token_id=data["token_id"])
+        else:
+            saved = services.word_save(
+                user=request.user, language=data["language"], lemma=data["lemma"]
+            )
+        return Response(
+            WordSerializer(saved.word).data,
+            status=status.HTTP_201_CREATED if saved.created else status.HTTP_200_OK,
+        )
+
+
+class WordDetailApi(APIView):
+    @extend_schema_serializer(component_name="WordUpdate")
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Word.Status.choices, required=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: WordSerializer, **error_responses(400, 401, 404, 413, 415, 503)},
+        summary="Change a word's status (a body without one changes nothing)",
+    )
+    def patch(self, request: AuthedRequest, word_id) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if "status" in payload.validated_data:
+            word = services.word_set_status(
+                user=request.user, word_id=word_id, status=payload.validated_data["status"]
+            )
+        else:
+            word = selectors.word_get(user=request.user, word_id=word_id)
+        return Response(WordSerializer(word).data)
+
+    @extend_schema(
+        responses={204: None, **error_responses(401, 404, 503)},
+        summary="Forget a word: its lemma is new again",
+    )
+    def delete(self, request: AuthedRequest, word_id) -> Response:
+        services.word_delete(user=request.user, word_id=word_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EntryKnownApi(APIView):
+    @extend_schema_serializer(component_name="PageKnown")
+    class OutputSerializer(serializers.Serializer):
+        words = serializers.IntegerField(help_text="Distinct words (lemmas) in the passage.")
+        marked_known = serializers.IntegerField(help_text="Of them, new until now: now known.")
+        already_saved = serializers.IntegerField(
+            help_text="Of them, already yours (learning, known or ignored): unchanged."
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: OutputSerializer, **error_responses(401, 404, 409, 503)},
+        summary="Page to known: every word of the passage you have not saved becomes known "
+        "(409: the entry is not complete)",
+    )
+    def post(self, request: AuthedRequest, adventure_id, entry_id) -> Response:
+        result = services.entry_mark_known(
+            user=request.user, adventure_id=adventure_id, entry_id=entry_id
+        )
+        return Response(self.OutputSerializer(result._asdict()).data)

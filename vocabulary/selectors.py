@@ -1,0 +1,80 @@
+"""Reads of a learner's words, always scoped to the learner who asks.
+
+Lemmas are matched as the database lowers them (``lower(lemma)``, the key of
+the unique constraint) on both sides, so Python and PostgreSQL never disagree
+on what "the same lemma" means.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+from uuid import UUID
+
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Lower
+
+from adventures.models import Token
+from langlearn.errors import NotFound
+
+from .models import Word
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def word_list(
+    *, user: User, language: str | None = None, status: str | None = None
+) -> QuerySet[Word]:
+    words = Word.objects.filter(user=user)
+    if language is not None:
+        words = words.filter(language=language)
+    if status is not None:
+        words = words.filter(status=status)
+    return words.order_by("-created_at", "-id")
+
+
+def word_get(*, user: User, word_id: UUID) -> Word:
+    try:
+        return Word.objects.get(user=user, id=word_id)
+    except Word.DoesNotExist:
+        raise NotFound("Word not found.") from None
+
+
+def words_matching(*, user: User, language: str, lemma: str) -> QuerySet[Word]:
+    """The learner's word for ``lemma`` in ``language``, whatever its case (0 or 1 row)."""
+    return (
+        Word.objects.filter(user=user, language=language)
+        .alias(key=Lower("lemma"))
+        .filter(key=Lower(Value(lemma)))
+    )
+
+
+class TokenWord(NamedTuple):
+    word_id: UUID
+    status: str
+
+
+def entry_token_words(*, user: User, entry_id: UUID, language: str) -> dict[int, TokenWord]:
+    """``{token id: (word id, status)}`` for the tokens of an entry whose lemma
+    the learner has saved; tokens missing from it are ``new``.
+
+    One query whatever the number of tokens or of saved words: each token
+    looks its word up through the unique index (user, language, lower(lemma)).
+    """
+    word = (
+        Word.objects.filter(user=user, language=language)
+        .alias(key=Lower("lemma"))
+        .filter(key=Lower(OuterRef("lemma")))
+        .order_by()
+    )
+    rows = (
+        Token.objects.filter(entry_id=entry_id)
+        .annotate(
+            word_id=Subquery(word.values("id")[:1]),
+            word_status=Subquery(word.values("status")[:1]),
+        )
+        .filter(word_id__isnull=False)
+        .order_by()
+        .values_list("id", "word_id", "word_status")
+    )
+    return {token_id: TokenWord(word_id, status) for token_id, word_id, status in rows}

@@ -1,0 +1,166 @@
+"""What learners do with their words: save, change status, delete, mark a page known.
+
+Each use case is one transaction. Saving is idempotent: the unique constraint
+(user, language, lower(lemma)) decides, so two concurrent saves of one word
+leave one row and both callers get it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from adventures.models import Entry, Sentence, Token
+from langlearn import languages
+from langlearn.errors import ConflictError, InvalidInput, NotFound
+
+from . import selectors
+from .models import Word
+from .rules import is_word
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class Saved(NamedTuple):
+    word: Word
+    created: bool  # False: the learner already had this word (it is left as it was)
+
+
+def _check_lemma(lemma: str) -> str:
+    lemma = lemma.strip()
+    if not is_word(lemma=lemma):
+        raise InvalidInput({"lemma": ["A lemma is a word: it needs at least one letter."]})
+    return lemma
+
+
+@transaction.atomic
+def word_save(
+    *,
+    user: User,
+    language: str,
+    lemma: str,
+    sentence: str = "",
+    translation: str = "",
+    entry: Entry | None = None,
+) -> Saved:
+    """Save ``lemma`` as a word the learner is ``learning``.
+
+    A word the learner already has (in any case, in any status) is returned
+    unchanged, except that where it was met is filled in if it was unknown.
+    """
+    if problem := languages.target_language_problem(language):
+        raise InvalidInput({"language": [problem]})
+    lemma = _check_lemma(lemma)
+    existing = selectors.words_matching(user=user, language=language, lemma=lemma).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                word = Word.objects.create(
+                    user=user,
+                    language=language,
+                    lemma=lemma,
+                    sentence=sentence,
+                    translation=translation,
+                    entry=entry,
+                )
+            return Saved(word, created=True)
+        except IntegrityError:  # saved by a concurrent request a moment ago
+            existing = selectors.words_matching(user=user, language=language, lemma=lemma).get()
+    if not existing.sentence and sentence:
+        existing.sentence, existing.translation, existing.entry = sentence, translation, entry
+        existing.save(update_fields=["sentence", "translation", "entry", "updated_at"])
+    return Saved(existing, created=False)
+
+
+@transaction.atomic
+def word_save_from_token(*, user: User, token_id: int) -> Saved:
+    """Save the lemma of a token of one of the learner's entries, with the
+    sentence it is in and that sentence's translation."""
+    try:
+        token = Token.objects.select_related("entry__adventure").get(
+            id=token_id, entry__adventure__user=user
+        )
+    except Token.DoesNotExist:
+        raise NotFound("Token not found.") from None
+    if not is_word(lemma=token.lemma, pos=token.pos):
+        raise InvalidInput(
+            {"token_id": ["This token is not a word (punctuation, a number or a symbol)."]}
+        )
+    sentence = Sentence.objects.filter(entry=token.entry, index=token.sentence).first()
+    return word_save(
+        user=user,
+        language=token.entry.adventure.target_language,
+        lemma=token.lemma,
+        sentence=sentence.text if sentence else "",
+        translation=sentence.translation if sentence else "",
+        entry=token.entry,
+    )
+
+
+@transaction.atomic
+def word_set_status(*, user: User, word_id: UUID, status: str) -> Word:
+    word = selectors.word_get(user=user, word_id=word_id)
+    if word.status != status:
+        word.status = status
+        word.save(update_fields=["status", "updated_at"])
+    return word
+
+
+@transaction.atomic
+def word_delete(*, user: User, word_id: UUID) -> None:
+    """The lemma becomes ``new`` again for the learner."""
+    selectors.word_get(user=user, word_id=word_id).delete()
+
+
+class PageKnown(NamedTuple):
+    words: int  # distinct words (lemmas) in the passage
+    marked_known: int  # of them, new until now and known from now on
+    already_saved: int  # the learner had them already (learning, known or ignored): unchanged
+
+
+@transaction.atomic
+def entry_mark_known(*, user: User, adventure_id: UUID, entry_id: UUID) -> PageKnown:
+    """LingQ's "page to known": every word of the passage the learner has no
+    word for yet becomes ``known``; words already saved (``learning``,
+    ``ignored``, ``known``) are left as they are. Idempotent: a second call
+    marks nothing. Three queries whatever the passage's length."""
+    try:
+        entry = Entry.objects.select_related("adventure").get(
+            id=entry_id, adventure_id=adventure_id, adventure__user=user
+        )
+    except Entry.DoesNotExist:
+        raise NotFound("Entry not found.") from None
+    if entry.status != Entry.Status.COMPLETE:
+        raise ConflictError(
+            f"This entry is {entry.status}; its words can be marked once it is complete.",
+            code="entry_not_complete",
+        )
+    language = entry.adventure.target_language
+    lemmas: dict[str, str] = {}  # lower(lemma) -> the lemma as the first token has it
+    tokens = (
+        Token.objects.filter(entry=entry)
+        .annotate(key=Lower("lemma"))
+        .order_by("index")
+        .values_list("key", "lemma", "pos")
+    )
+    for key, lemma, pos in tokens:
+        if is_word(lemma=lemma, pos=pos):
+            lemmas.setdefault(key, lemma)
+    saved = set(
+        Word.objects.filter(user=user, language=language)
+        .annotate(key=Lower("lemma"))
+        .filter(key__in=list(lemmas))
+        .values_list("key", flat=True)
+    )
+    new = [
+        Word(user=user, language=language, lemma=lemma, status=Word.Status.KNOWN, entry=entry)
+        for key, lemma in lemmas.items()
+        if key not in saved
+    ]
+    # A word saved concurrently since the read above wins (ON CONFLICT DO NOTHING).
+    Word.objects.bulk_create(new, ignore_conflicts=True)
+    return PageKnown(words=len(lemmas), marked_known=len(new), already_saved=len(saved))
