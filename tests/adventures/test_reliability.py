@@ -182,4 +182,4 @@ def test_no_second_job_can_join_an_entry_waiting_for_its_retry(start_worker, tmp
         defer_entry_job(Entry.objects.select_related("adventure").get(id=entry_id))
 
     entry_reaches(entry_id, "complete", worker)
-    assert job_of(entry_id).status == "succeeded"  # still exactly one job
+    job_ends(entry_id, "succeeded")  # still exactly one job (job_of finds exactly one)

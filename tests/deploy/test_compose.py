@@ -218,7 +218,14 @@ def test_dev_stack_mounts_the_source_and_reloads_on_change(stacks):
         "command",
         "compose/start-worker",
     ]
-    assert set(command[6:]) == {"accounts", "adventures", "langlearn", "operations", "outbound"}
+    assert set(command[6:]) == {
+        "accounts",
+        "adventures",
+        "langlearn",
+        "operations",
+        "outbound",
+        "vocabulary",
+    }
 
 
 def test_prod_stack_uses_bunny_limits_the_worker_and_restarts(stacks):

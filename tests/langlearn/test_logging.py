@@ -155,7 +155,14 @@ def test_every_pipeline_log_line_carries_job_entry_and_adventure_ids(start_worke
         timeout=60,
         what="the entry to complete",
     )
-    wait_for(lambda: "ended with status: Success" in worker.output(), what="the job's last line")
+    # The stalled-job rescue also ends "with status: Success": wait for the pipeline job's line.
+    wait_for(
+        lambda: any(
+            "generate_adventure_entry" in line and "ended with status: Success" in line
+            for line in worker.output().splitlines()
+        ),
+        what="the pipeline job's last line",
+    )
 
     # Log lines are JSON; the CLI's own banner ("Launching a worker…") is not a log line.
     lines = _lines("\n".join(ln for ln in worker.output().splitlines() if ln.startswith("{")))
