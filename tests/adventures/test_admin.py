@@ -24,6 +24,8 @@ from tests.support.factories import (
     make_complete_entry,
     make_decision,
     make_entry,
+    make_news_item,
+    make_news_source,
     make_user,
 )
 
@@ -84,6 +86,10 @@ def stories() -> list[Story]:
     learners = [make_user("ana"), make_user("ben")]
     stories = [make_story(learners[n % 2], n=n) for n in range(5)]
     Group.objects.create(name="support")
+    for n, language in enumerate(("es", "fr")):  # news/admin.py
+        source = make_news_source(url=f"https://news{n}.example/rss", language=language)
+        for guid in ("a", "b", "c"):
+            make_news_item(source, guid=guid)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO procrastinate_workers (last_heartbeat) "
