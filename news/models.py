@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
+from adventures.models import CefrLevel
 from langlearn import languages
 
 
@@ -85,3 +86,46 @@ class NewsItem(models.Model):
 
     def __str__(self) -> str:
         return self.headline
+
+
+def validate_target_language(code: str) -> None:
+    """A language we teach: a digest is a reading for its learners."""
+    problem = languages.target_language_problem(code)
+    if problem:
+        raise ValidationError(problem, code="invalid_language")
+
+
+class Digest(models.Model):
+    """One short graded reading per (date, target language, CEFR level).
+
+    The unique constraint is what keeps a day to one digest per language and
+    level, however often the nightly task runs or however many workers race:
+    ``services.digests_ensure`` inserts with ``ON CONFLICT DO NOTHING``.
+    Generation (the text, its translations, tokens and audio) is not built yet.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        GENERATING = "generating"
+        COMPLETE = "complete"
+        ERROR = "error"
+
+    date = models.DateField()
+    target_language = models.CharField(max_length=8, validators=[validate_target_language])
+    level = models.CharField(max_length=2, choices=CefrLevel)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    error_detail = models.TextField(blank=True, help_text="For staff: what failed, and where.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "target_language", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "target_language", "level"],
+                name="digest_one_per_day_language_level",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.target_language} {self.level}"

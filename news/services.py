@@ -8,6 +8,7 @@ all the same.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from .feeds import FeedError, ParsedItem, parse
 from .fetching import FetchError, fetch
-from .models import NewsItem, NewsSource
+from .models import Digest, NewsItem, NewsSource
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +136,23 @@ def _failed(source: NewsSource, error: str) -> SourceResult:
     )
     logger.warning("news fetch failed: source=%s url=%s error=%s", source.id, source.url, error)
     return SourceResult(source.id, source.url, source.language, error=error)
+
+
+def digests_ensure(
+    *, date: datetime.date, languages: Iterable[str], levels: Iterable[str]
+) -> list[Digest]:
+    """The digests of ``date`` for each language and level, made ``pending`` if missing.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on (date, target_language, level): two
+    runs for one day, at once or one after the other, leave one digest each.
+    """
+    wanted = [(language, level) for language in languages for level in levels]
+    Digest.objects.bulk_create(
+        [Digest(date=date, target_language=lang, level=level) for lang, level in wanted],
+        ignore_conflicts=True,
+    )
+    found = {
+        (digest.target_language, digest.level): digest
+        for digest in Digest.objects.filter(date=date)
+    }
+    return [found[key] for key in wanted]
