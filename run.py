@@ -171,6 +171,7 @@ def test(pytest_args: list[str]) -> int:
             "accounts",
             "adventures",
             "langlearn",
+            "news",
             "operations",
             "outbound",
             "vocabulary",

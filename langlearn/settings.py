@@ -8,6 +8,7 @@ The README lists every variable.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -97,6 +98,7 @@ INSTALLED_APPS = [
     "adventures",
     "operations",
     "vocabulary",  # issue 13: the learner's words
+    "news",  # issue 12: news sources and their items
 ]
 
 MIDDLEWARE = [
@@ -384,6 +386,35 @@ GEMINI_VOICES = {
 # spaCy model per target language where one is installed (real POS tags);
 # languages without one use the blank pipeline with lookup lemmas.
 SPACY_MODELS = env_map("SPACY_MODELS", keys=frozenset(languages.REGISTRY))
+
+# --- News sources (issue 12: news/fetching.py) -----------------------------------
+# Feeds are fetched with a timeout (each connect and read, and the whole
+# download), a size cap and a bound on redirects, and never from loopback,
+# private, link-local or reserved addresses unless NEWS_ALLOW_PRIVATE_HOSTS says
+# so: "true" (any), "false" (none) or addresses/networks ("10.1.2.0/24,127.0.0.1").
+NEWS_FETCH_TIMEOUT = env_float("NEWS_FETCH_TIMEOUT", 10.0)
+NEWS_FETCH_MAX_BYTES = env_int("NEWS_FETCH_MAX_BYTES", 2_000_000, minimum=1024)
+NEWS_FETCH_MAX_REDIRECTS = env_int("NEWS_FETCH_MAX_REDIRECTS", 5, minimum=0)
+
+
+def _news_private_hosts() -> bool | list[str]:
+    try:
+        return env_bool("NEWS_ALLOW_PRIVATE_HOSTS", default=False)
+    except ImproperlyConfigured:
+        pass
+    networks = env_list("NEWS_ALLOW_PRIVATE_HOSTS", [])
+    for item in networks:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "NEWS_ALLOW_PRIVATE_HOSTS must be true, false or addresses/networks "
+                f"separated by commas; {item!r} is none of them"
+            ) from None
+    return networks
+
+
+NEWS_ALLOW_PRIVATE_HOSTS = _news_private_hosts()
 
 # --- Logging (issue 5: langlearn/logging.py) ------------------------------------
 # JSON lines in production, readable lines in development. Every line carries

@@ -25,6 +25,8 @@ from tests.support.factories import (
     make_complete_entry,
     make_decision,
     make_entry,
+    make_news_item,
+    make_news_source,
     make_user,
 )
 
@@ -89,6 +91,10 @@ def stories() -> list[Story]:
             user=story.adventure.user, language="es", lemma=f"faro{n}", entry=story.complete
         )
     Group.objects.create(name="support")
+    for n, language in enumerate(("es", "fr")):  # news/admin.py
+        source = make_news_source(url=f"https://news{n}.example/rss", language=language)
+        for guid in ("a", "b", "c"):
+            make_news_item(source, guid=guid)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO procrastinate_workers (last_heartbeat) "

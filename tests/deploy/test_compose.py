@@ -222,6 +222,7 @@ def test_dev_stack_mounts_the_source_and_reloads_on_change(stacks):
         "accounts",
         "adventures",
         "langlearn",
+        "news",
         "operations",
         "outbound",
         "vocabulary",

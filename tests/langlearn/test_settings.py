@@ -49,6 +49,11 @@ def test_production_reads_the_secret_from_a_file(tmp_path):
         ({"GEMINI_VOICES": "es:Kore"}, "GEMINI_VOICES: expected key=value items, got 'es:Kore'"),
         ({"GEMINI_VOICES": "xx=Kore"}, "GEMINI_VOICES: 'xx' is not one of"),
         ({"SPACY_MODELS": "fr=fr_core_news_sm,fr=x"}, "SPACY_MODELS: 'fr' is given twice"),
+        (
+            {"NEWS_ALLOW_PRIVATE_HOSTS": "10.0.0.0/8,intranet"},
+            "NEWS_ALLOW_PRIVATE_HOSTS must be true, false or addresses/networks",
+        ),
+        ({"NEWS_FETCH_MAX_BYTES": "2MB"}, "NEWS_FETCH_MAX_BYTES must be an integer"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, env, message):

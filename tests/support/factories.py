@@ -8,6 +8,7 @@ them through those instead.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from adventures.models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
+from news.models import NewsItem, NewsSource
 
 PASSWORD = "a-long-passphrase"
 SENTENCES = (
@@ -103,3 +105,23 @@ def make_decision(
     if next_entry is None:
         next_entry = make_entry(entry.adventure, position=entry.position + 1)
     return Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)
+
+
+def make_news_source(**fields: Any) -> NewsSource:
+    fields = {"url": "https://noticias.example/rss", "language": "es", **fields}
+    return NewsSource.objects.create(**fields)
+
+
+def make_news_item(source: NewsSource, *, guid: str = "faro", **fields: Any) -> NewsItem:
+    now = timezone.now()
+    fields = {
+        "headline": "El faro vuelve a brillar",
+        "summary": "Tras diez años, el faro se enciende.",
+        "link": f"https://noticias.example/{guid}",
+        "published_at": now,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        **fields,
+    }
+    key = hashlib.sha256(guid.encode()).hexdigest()
+    return NewsItem.objects.create(source=source, key=key, guid=guid, **fields)
