@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from langlearn import languages
@@ -46,18 +47,35 @@ class SpacyAnnotator:
             return self._pipelines[language]
 
     def annotate_sync(self, sentences: list[str], language: str) -> list[AnnotatedToken]:
+        nlp = self._usable_pipeline(language)
+        return self._tokens(nlp.pipe(sentences), nlp)
+
+    def annotate_words_sync(
+        self, sentences: list[list[str]], language: str
+    ) -> list[AnnotatedToken]:
+        """The same annotation on a given tokenisation: one list of words per
+        sentence (the gold words of a treebank, for ``python -m bench annotate``)."""
+        from spacy.tokens import Doc
+
+        nlp = self._usable_pipeline(language)
+        docs = (Doc(nlp.vocab, words=words) for words in sentences)
+        return self._tokens(nlp.pipe(docs), nlp)
+
+    def _usable_pipeline(self, language: str) -> Any:
         if not self.supports(language):
             raise ProviderError(
                 f"no spaCy pipeline for {language!r}", provider="spacy", transient=False
             )
-        nlp = self._pipeline(language)
+        return self._pipeline(language)
+
+    def _tokens(self, docs: Iterable[Any], nlp: Any) -> list[AnnotatedToken]:
         table = None
         if "lemmatizer" in nlp.pipe_names:
             lookups = nlp.get_pipe("lemmatizer").lookups
             if lookups.has_table("lemma_lookup"):
                 table = lookups.get_table("lemma_lookup")
         tokens: list[AnnotatedToken] = []
-        for index, doc in enumerate(nlp.pipe(sentences)):
+        for index, doc in enumerate(docs):
             for token in doc:
                 if token.is_space:
                     continue
