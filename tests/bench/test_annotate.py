@@ -24,7 +24,8 @@ TREEBANKS = {
 }
 # What the shipped slices score today (content words); a change that costs
 # more than a point on any language fails here.
-CONTENT_AT_LEAST = {"es": 0.0, "fr": 0.0, "de": 0.0, "it": 0.0, "pt": 0.0}
+# (The lookup tables before simplemma scored 0.80-0.92 here.)
+CONTENT_AT_LEAST = {"es": 0.92, "fr": 0.93, "de": 0.93, "it": 0.92, "pt": 0.91}
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
