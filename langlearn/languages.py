@@ -26,7 +26,7 @@ class Language:
     # The Gemini prebuilt voice that reads it aloud by default (GEMINI_VOICES
     # overrides per language); None: we do not voice it.
     voice: str | None = None
-    # spaCy has lemma lookup tables for it (spacy-lookups-data).
+    # We lemmatise it (simplemma dictionaries; outbound/spacy/lemmas.py).
     lemmatize: bool = False
 
     @property

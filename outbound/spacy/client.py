@@ -1,5 +1,6 @@
-"""spaCy, offline: a trained model where one is installed, else a blank
-pipeline with the lookup lemmatizer from ``spacy-lookups-data``.
+"""spaCy, offline: a trained model where one is configured and installed
+(real POS tags), else a blank pipeline that only tokenises. Lemmas come from
+``outbound.spacy.lemmas`` (simplemma, plus the model's lemma where it is better).
 
 It is the real annotator and also what runs "stubbed": it needs no network and
 no key. Pipelines load lazily, once per process (1-5 s), then annotate a
@@ -11,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from langlearn import languages
 from outbound.errors import ProviderError
 from outbound.roles import AnnotatedToken
+
+from . import lemmas
 
 
 class SpacyAnnotator:
@@ -40,37 +44,52 @@ class SpacyAnnotator:
                     nlp = spacy.load(self._models[language])
                 else:
                     nlp = spacy.blank(language)
-                    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-                    nlp.initialize()
                 self._pipelines[language] = nlp
             return self._pipelines[language]
 
     def annotate_sync(self, sentences: list[str], language: str) -> list[AnnotatedToken]:
+        nlp = self._usable_pipeline(language)
+        return self._tokens(nlp.pipe(sentences), language)
+
+    def annotate_words_sync(
+        self, sentences: list[list[str]], language: str
+    ) -> list[AnnotatedToken]:
+        """The same annotation on a given tokenisation: one list of words per
+        sentence (the gold words of a treebank, for ``python -m bench annotate``)."""
+        from spacy.tokens import Doc
+
+        nlp = self._usable_pipeline(language)
+        docs = (Doc(nlp.vocab, words=words) for words in sentences)
+        return self._tokens(nlp.pipe(docs), language)
+
+    def _usable_pipeline(self, language: str) -> Any:
         if not self.supports(language):
             raise ProviderError(
                 f"no spaCy pipeline for {language!r}", provider="spacy", transient=False
             )
-        nlp = self._pipeline(language)
-        table = None
-        if "lemmatizer" in nlp.pipe_names:
-            lookups = nlp.get_pipe("lemmatizer").lookups
-            if lookups.has_table("lemma_lookup"):
-                table = lookups.get_table("lemma_lookup")
+        return self._pipeline(language)
+
+    def _tokens(self, docs: Iterable[Any], language: str) -> list[AnnotatedToken]:
         tokens: list[AnnotatedToken] = []
-        for index, doc in enumerate(nlp.pipe(sentences)):
+        for index, doc in enumerate(docs):
+            first_word = True  # each doc is one sentence
             for token in doc:
                 if token.is_space:
                     continue
-                lemma = token.lemma_ or token.text
-                # The lookup table is case-sensitive: "Caminas" is not in it,
-                # "caminas" is. Fall back to the lower-cased form.
-                if table is not None and lemma == token.text and not token.is_lower:
-                    lemma = _first(table.get(token.lower_, lemma))
+                pos = token.pos_ or _lexical_pos(token)
+                sentence_start = first_word and token.is_alpha
+                first_word = first_word and not token.is_alpha
                 tokens.append(
                     AnnotatedToken(
                         text=token.text,
-                        lemma=lemma,
-                        pos=token.pos_ or _lexical_pos(token),
+                        lemma=lemmas.lemma(
+                            token.text,
+                            language=language,
+                            pos=pos,
+                            model_lemma=token.lemma_,
+                            sentence_start=sentence_start,
+                        ),
+                        pos=pos,
                         sentence=index,
                     )
                 )
@@ -78,11 +97,6 @@ class SpacyAnnotator:
 
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
         return await asyncio.to_thread(self.annotate_sync, sentences, language)
-
-
-def _first(value: str | list[str]) -> str:
-    # Some tables (French) hold several candidate lemmas for one form.
-    return value[0] if isinstance(value, list) and value else str(value)
 
 
 def _lexical_pos(token: Any) -> str:

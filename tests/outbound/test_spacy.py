@@ -1,4 +1,4 @@
-"""spaCy lemmas and POS for Spanish and French passages, offline."""
+"""The annotator's lemmas and POS, offline: what a learner sees when tapping a word."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_spanish_lemmas_including_capitalised_words(lookup):
         ["Caminas hacia el faro.", "¿Quieres subir?", "Los pescadores se ríen de ti."],
         "es",
     )
-    assert tokens["Caminas"][0] == "caminar"  # capitalised: looked up lower-cased
+    assert tokens["Caminas"][0] == "caminar"  # capitalised at the start of a sentence
     assert tokens["Quieres"][0] == "querer"
     assert tokens["pescadores"][0] == "pescador"
     assert tokens["ríen"][0] == "reír"
@@ -39,8 +39,9 @@ def test_french_lemmas_including_capitalised_words(lookup):
         ["Marchant dans la rue, tu trouves des clés anciennes.", "Les pêcheurs rient."],
         "fr",
     )
-    # The French table holds lists for some words: the first is taken.
-    assert tokens["Marchant"][0] == "marcher"
+    # Without a tagger the participle reads as the adjective; never "Marchand"
+    # (a capitalised entry) for a word capitalised only by its position.
+    assert tokens["Marchant"][0] == "marchant"
     assert tokens["Les"][0] == "le"
     assert tokens["trouves"][0] == "trouver"
     assert tokens["clés"][0] == "clé"
@@ -50,9 +51,48 @@ def test_french_lemmas_including_capitalised_words(lookup):
 
 def test_a_configured_french_model_gives_real_parts_of_speech():
     annotator = SpacyAnnotator({"fr": "fr_core_news_sm"})
-    tokens = annotate(annotator, ["Les pêcheurs trouvent une vieille clé sur la plage."], "fr")
+    tokens = annotate(
+        annotator,
+        ["Les pêcheurs trouvent une vieille clé sur la plage.", "Ils sont venus hier."],
+        "fr",
+    )
     assert tokens["Les"] == ("le", "DET", 0)  # capitalised
     assert tokens["pêcheurs"][:2] == ("pêcheur", "NOUN")
     assert tokens["trouvent"][:2] == ("trouver", "VERB")
     assert tokens["vieille"][:2] == ("vieux", "ADJ")
     assert tokens["sur"][1] == "ADP"
+    # French verbs and auxiliaries take the model's lemma (better than simplemma's).
+    assert tokens["sont"][:2] == ("être", "AUX")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentences", "expected"),
+    [
+        # Homographs the old lookup table resolved to a verb.
+        ("es", ["El pueblo compra sal y la pesada caja."], {"pueblo": "pueblo", "sal": "sal"}),
+        ("es", ["El pueblo compra sal y la pesada caja."], {"pesada": "pesado", "caja": "caja"}),
+        # Articles to their dictionary form; sentence-initial capitals lower-cased.
+        ("es", ["El pueblo compra sal y la pesada caja."], {"El": "el", "la": "el"}),
+        ("es", ["Alguien vive en Argentina."], {"Alguien": "alguien", "Argentina": "Argentina"}),
+        ("it", ["Il porto della città è grande."], {"Il": "il", "città": "città"}),
+        ("pt", ["Uma casa tem sua porta."], {"Uma": "um", "casa": "casa", "sua": "seu"}),
+        # German nouns keep their capital; pronouns and articles are their own.
+        (
+            "de",
+            ["Die Frage ist, ob sie eine Antwort hat."],
+            {"Die": "der", "Frage": "Frage", "sie": "sie", "eine": "ein", "Antwort": "Antwort"},
+        ),
+        ("de", ["Häuser stehen in Berlin."], {"Häuser": "Haus", "Berlin": "Berlin"}),
+        ("fr", ["Les enfants sont partis."], {"Les": "le", "enfants": "enfant"}),
+    ],
+)
+def test_lemmas_a_learner_would_check(lookup, language, sentences, expected):
+    tokens = annotate(lookup, sentences, language)
+    assert {text: tokens[text][0] for text in expected} == expected
+
+
+def test_punctuation_and_numbers_are_their_own_lemma(lookup):
+    tokens = annotate(lookup, ["Tengo 25 años, ¿no?"], "es")
+    assert tokens["25"][:2] == ("25", "NUM")
+    assert tokens["¿"][:2] == ("¿", "PUNCT")
+    assert tokens["años"][0] == "año"

@@ -89,7 +89,7 @@ def test_the_voice_is_a_valid_wav_whose_length_tracks_the_text():
         (
             "es",
             ["Caminas por la playa.", "Las olas borran tus huellas."],
-            {"Caminas": "caminar", "olas": "ola", "huellas": "huella", "Las": "los"},
+            {"Caminas": "caminar", "olas": "ola", "huellas": "huella", "Las": "el"},
         ),
         (
             "fr",
