@@ -116,15 +116,16 @@ def observed_job(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = request_id_var.get()
         record.job_id = job_id_var.get()
         record.entry_id = entry_id_var.get()
         record.adventure_id = adventure_id_var.get()
-        if record.request_id is None:
+        if request_id is None:
             # django.request logs some responses after the middleware chain has
             # returned (and RequestIdMiddleware has reset the context): the
             # request it attaches still carries the id.
-            record.request_id = getattr(record.__dict__.get("request"), "request_id", None)
+            request_id = getattr(record.__dict__.get("request"), "request_id", None)
+        record.request_id = request_id
         job = record.__dict__.get("job")
         if isinstance(job, dict):
             # Procrastinate's worker records carry the job (id, task kwargs).
