@@ -16,6 +16,7 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -184,20 +185,27 @@ Press Ctrl-C to stop (running jobs finish first; Ctrl-C again to stop at once).
     )
     signals = 0
 
+    def say(line: str) -> None:
+        # Not print(): a signal handler must not re-enter a buffered write.
+        os.write(sys.stdout.fileno(), f"{line}\n".encode())
+
     def stop(*_: object) -> None:
         nonlocal signals
         signals += 1
         children = [web, worker.process]
         if signals == 1:
-            print("-> stopping: running jobs finish or go back to the queue", flush=True)
+            say("-> stopping: running jobs finish or go back to the queue")
             for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
+                if child.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child.pid, signal.SIGTERM)
         elif signals == 2:
-            print("-> stopping at once", flush=True)
+            say("-> stopping at once")
             for child in children:
-                if child.poll() is None:
-                    child.kill()
+                # Each child leads a process group of its own: gunicorn's
+                # workers go with their master.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.pid, signal.SIGKILL)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
