@@ -214,10 +214,12 @@ Press Ctrl-C to stop (running jobs finish first; Ctrl-C again to stop at once).
         time.sleep(0.2)
     if not signals:  # the web server died on its own: stop the worker too
         stop()
-    for child in (web, worker.process):
-        # The worker gives running jobs WORKER_SHUTDOWN_TIMEOUT seconds; a
-        # second Ctrl-C (or SIGTERM) kills what is left.
-        child.wait()
+    # The worker gives running jobs WORKER_SHUTDOWN_TIMEOUT seconds; a second
+    # Ctrl-C (or SIGTERM) kills what is left. Poll rather than block in wait():
+    # a signal landing just before a blocking waitpid() would only be handled
+    # once it returns.
+    while web.poll() is None or worker.process.poll() is None:
+        time.sleep(0.1)
     print("-> stopped", flush=True)
     return 0 if web.returncode in (0, -signal.SIGTERM) and signals < 2 else 1
 
