@@ -16,9 +16,11 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -72,12 +74,9 @@ class Supervised:
 
     def __init__(self, name: str, argv: list[str]) -> None:
         self.name, self.argv = name, argv
-        self.process = self._spawn()
+        self.process = _spawn(argv)
         self.restarts = 0
         self.next_start = 0.0
-
-    def _spawn(self) -> subprocess.Popen:
-        return subprocess.Popen(self.argv, cwd=ROOT)
 
     def check(self, stopping: bool) -> None:
         code = self.process.poll()
@@ -91,15 +90,68 @@ class Supervised:
         elif now >= self.next_start:
             self.restarts += 1
             self.next_start = 0.0
-            self.process = self._spawn()
+            self.process = _spawn(self.argv)
+
+
+def _spawn(argv: list[str]) -> subprocess.Popen:
+    # A session of its own: a terminal's Ctrl-C (SIGINT to the whole
+    # foreground process group) reaches run.py only, which then sends each
+    # child exactly one SIGTERM, its graceful stop. A child that got both
+    # signals would take the second as "stop now" and abandon its jobs.
+    return subprocess.Popen(argv, cwd=ROOT, start_new_session=True)
+
+
+def _port_problem(host: str, port: str) -> str | None:
+    """Why gunicorn could not listen on ``host:port``, or None if it can."""
+    try:
+        number = int(port)
+    except ValueError:
+        return f"PORT must be a number, not {port!r}."
+    try:
+        infos = socket.getaddrinfo(host or None, number, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"HOST {host!r} is not an address of this machine ({exc}); set HOST."
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As gunicorn binds: SO_REUSEADDR, so a port in TIME_WAIT is no problem.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return (
+                f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Another program "
+                f"(another `run.py serve`?) may be using the port: set PORT to another one "
+                f"(e.g. PORT={number + 1} python3 run.py serve), or HOST to another address."
+            )
+    return None
+
+
+def _serve_pid_file() -> Path:
+    """Where ``serve`` notes its pid while it runs; ``embedded_db stop`` reads it."""
+    data_dir = os.environ.get("LANGLEARN_DATA_DIR") or str(ROOT / ".data")
+    return Path(data_dir) / "serve.pid"
 
 
 def serve() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
+    problem = _port_problem(host, port)
+    if problem:
+        print(f"-> {problem}", file=sys.stderr, flush=True)
+        return 1
     _manage("migrate", "--no-input")
     _manage("collectstatic", "--no-input", "-v", "0")
-    web = subprocess.Popen(
+    pid_file = _serve_pid_file()
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()))
+    try:
+        return _run(host, port)
+    finally:
+        pid_file.unlink(missing_ok=True)
+
+
+def _run(host: str, port: str) -> int:
+    web = _spawn(
         [
             str(BIN / "gunicorn"),
             "langlearn.wsgi",
@@ -112,8 +164,7 @@ def serve() -> int:
             # Should GUNICORN_CMD_ARGS turn the access log on: no secrets in it.
             "--logger-class",
             "langlearn.access_log.RedactingLogger",
-        ],
-        cwd=ROOT,
+        ]
     )
     worker = Supervised("worker", [str(PYTHON), "manage.py", "procrastinate", "worker"])
     base = f"http://{host}:{port}"
@@ -122,42 +173,55 @@ def serve() -> int:
 langlearn is running (web pid {web.pid}, worker pid {worker.process.pid}).
   API docs:  {base}/api/docs/
   Admin:     {base}/admin/
-             (make a staff account: .venv/bin/python manage.py createsuperuser)
+             (make a staff account: .venv/bin/python manage.py create_learner --staff ...)
   Get a token:
     curl -s -X POST {base}/api/auth/register -H 'Content-Type: application/json' \\
          -d '{{"username": "ana", "password": "a-long-passphrase"}}'
     curl -s -X POST {base}/api/auth/token -H 'Content-Type: application/json' \\
          -d '{{"username": "ana", "password": "a-long-passphrase"}}'
-Press Ctrl-C to stop.
+Press Ctrl-C to stop (running jobs finish first; Ctrl-C again to stop at once).
 """,
         flush=True,
     )
-    stopping = False
+    signals = 0
+
+    def say(line: str) -> None:
+        # Not print(): a signal handler must not re-enter a buffered write.
+        os.write(sys.stdout.fileno(), f"{line}\n".encode())
 
     def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
+        nonlocal signals
+        signals += 1
+        children = [web, worker.process]
+        if signals == 1:
+            say("-> stopping: running jobs finish or go back to the queue")
+            for child in children:
+                if child.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child.pid, signal.SIGTERM)
+        elif signals == 2:
+            say("-> stopping at once")
+            for child in children:
+                # Each child leads a process group of its own: gunicorn's
+                # workers go with their master.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.pid, signal.SIGKILL)
 
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    try:
-        while not stopping and web.poll() is None:
-            worker.check(stopping)
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
-    stopping = True
-    children = [web, worker.process]
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    while not signals and web.poll() is None:
+        worker.check(stopping=False)
+        time.sleep(0.2)
+    if not signals:  # the web server died on its own: stop the worker too
+        stop()
+    # The worker gives running jobs WORKER_SHUTDOWN_TIMEOUT seconds; a second
+    # Ctrl-C (or SIGTERM) kills what is left. Poll rather than block in wait():
+    # a signal landing just before a blocking waitpid() would only be handled
+    # once it returns.
+    while web.poll() is None or worker.process.poll() is None:
+        time.sleep(0.1)
     print("-> stopped", flush=True)
-    return 0 if web.returncode in (0, -signal.SIGTERM) else 1
+    return 0 if web.returncode in (0, -signal.SIGTERM) and signals < 2 else 1
 
 
 def test(pytest_args: list[str]) -> int:

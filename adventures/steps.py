@@ -1,6 +1,10 @@
 """The pipeline's four steps. Each asks one provider role and records what it
 found through ``services.results``, in a transaction of its own.
 
+Every provider call goes through ``call_provider``: a transient failure is
+tried again inside the step, a few times and quickly, before the job fails and
+waits for the queue's (much slower) retry.
+
 The ORM is synchronous: steps reach it through ``db``, which runs it in a
 thread (see its docstring for which thread, and why).
 """
@@ -8,10 +12,14 @@ thread (see its docstring for which thread, and why).
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 from outbound import factory
 from outbound.errors import ProviderError
@@ -23,6 +31,8 @@ from .selectors import Passage
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+logger = logging.getLogger(__name__)
 
 
 def db(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
@@ -45,31 +55,80 @@ def db(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return sync_to_async(function, thread_sensitive=True)
 
 
+async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
+    """``await call()``, tried again on a transient ``ProviderError``.
+
+    ``settings.PROVIDER_RETRY``: up to ``tries`` calls; between them the wait
+    the provider asked for (``retry_after``), else an exponential one with
+    jitter; never a wait that would end after the step's ``budget``. Permanent
+    errors, and the last transient one, propagate: the job's retry policy
+    decides what happens next.
+    """
+    policy = settings.PROVIDER_RETRY
+    deadline = time.monotonic() + policy["budget"]
+    attempt = 1
+    while True:
+        try:
+            return await call()
+        except ProviderError as exc:
+            if not exc.transient or attempt >= policy["tries"]:
+                raise
+            if exc.retry_after is not None:
+                wait = exc.retry_after
+            else:
+                backoff = policy["wait_minimum"] * 2 ** (attempt - 1)
+                wait = min(backoff, policy["wait_maximum"]) * random.uniform(0.5, 1.0)
+            if time.monotonic() + wait > deadline:
+                raise
+            logger.warning(
+                "%s failed (try %d of %d), trying again in %.1fs: %s",
+                step,
+                attempt,
+                policy["tries"],
+                wait,
+                exc,
+            )
+            await asyncio.sleep(wait)
+            attempt += 1
+
+
 async def generate(entry: Entry) -> None:
     request = await db(selectors.generation_request)(entry=entry)
-    passage = await factory.get_generator().generate(request)
-    problem = passage_problem(passage.sentences, passage.choices, is_final=entry.is_final)
-    if problem:
-        # Unusable for a learner; the model may well do better next time.
-        raise ProviderError(f"unusable passage: {problem}", provider="generator", transient=True)
+
+    async def usable_passage():
+        passage = await factory.get_generator().generate(request)
+        problem = passage_problem(passage.sentences, passage.choices, is_final=entry.is_final)
+        if problem:
+            # Unusable for a learner; the model may well do better next time.
+            raise ProviderError(
+                f"unusable passage: {problem}", provider="generator", transient=True
+            )
+        return passage
+
+    passage = await call_provider("generate", usable_passage)
     await db(services.entry_record_generation)(entry=entry, passage=passage)
 
 
 async def translate(entry: Entry, passage: Passage) -> None:
     adventure = entry.adventure
     texts = passage.sentences + passage.choices
-    result = await factory.get_translator().translate(
-        texts,
-        source_language=adventure.target_language,
-        target_language=adventure.native_language,
-        context=" ".join(passage.sentences),
-    )
-    if len(result.texts) != len(texts):
-        raise ProviderError(
-            f"expected {len(texts)} translations, got {len(result.texts)}",
-            provider="translator",
-            transient=True,
+
+    async def translations():
+        result = await factory.get_translator().translate(
+            texts,
+            source_language=adventure.target_language,
+            target_language=adventure.native_language,
+            context=" ".join(passage.sentences),
         )
+        if len(result.texts) != len(texts):
+            raise ProviderError(
+                f"expected {len(texts)} translations, got {len(result.texts)}",
+                provider="translator",
+                transient=True,
+            )
+        return result
+
+    result = await call_provider("translate", translations)
     count = len(passage.sentences)
     await db(services.entry_record_translation)(
         entry_id=entry.id,
@@ -80,15 +139,17 @@ async def translate(entry: Entry, passage: Passage) -> None:
 
 
 async def annotate(entry: Entry, passage: Passage) -> None:
-    tokens = await factory.get_annotator().annotate(
-        passage.sentences, language=entry.adventure.target_language
+    annotator, language = factory.get_annotator(), entry.adventure.target_language
+    tokens = await call_provider(
+        "annotate", lambda: annotator.annotate(passage.sentences, language=language)
     )
     await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
 
 
 async def voice(entry: Entry, passage: Passage) -> None:
-    speech = await factory.get_voice().synthesize(
-        " ".join(passage.sentences), language=entry.adventure.target_language
+    voice, text = factory.get_voice(), " ".join(passage.sentences)
+    speech = await call_provider(
+        "voice", lambda: voice.synthesize(text, language=entry.adventure.target_language)
     )
     extension = "wav" if "wav" in speech.content_type else "bin"
     name = f"audio/{entry.adventure_id}/{entry.id}.{extension}"

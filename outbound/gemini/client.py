@@ -15,7 +15,7 @@ import httpx2
 from google import genai
 from google.genai import errors, types
 
-from outbound.errors import ProviderError, is_transient_status
+from outbound.errors import ProviderError, is_transient_status, retry_after
 from outbound.roles import Speech
 
 from .wav import duration_ms, pcm_to_wav
@@ -86,6 +86,7 @@ class GeminiVoice:
                 provider=PROVIDER,
                 transient=is_transient_status(exc.code),
                 status=exc.code,
+                retry_after=retry_after(exc.response),
             ) from exc
         except httpx2.TimeoutException as exc:
             raise ProviderError("request timed out", provider=PROVIDER, transient=True) from exc

@@ -4,6 +4,7 @@ worker process and a real PostgreSQL, with faults injected into the stubs."""
 from __future__ import annotations
 
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
-from adventures.services import LEARNER_ERROR_MESSAGE
+from adventures.services import LEARNER_ERROR_MESSAGE, adventure_create
 
 from tests.support.api import client_for
 from tests.support.factories import make_user
@@ -19,7 +20,9 @@ from tests.support.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Job retries only (no retry inside the step), with short waits.
 FAST_RETRIES = {
+    "PROVIDER_RETRY_TRIES": "1",
     "PIPELINE_MAX_ATTEMPTS": "3",
     "PIPELINE_RETRY_WAIT_MIN": "0.05",
     "PIPELINE_RETRY_MULTIPLIER": "1",
@@ -29,6 +32,7 @@ FAST_RETRIES = {
 
 
 def calls(log: Path) -> Counter[str]:
+    """Stub calls per step: ``step`` answered, ``step:fault`` failed by a drill."""
     return Counter(log.read_text().split()) if log.exists() else Counter()
 
 
@@ -74,7 +78,13 @@ def test_transient_failures_are_retried_and_generation_is_paid_once(start_worker
     assert entry.sentences.exclude(translation="").count() == entry.sentences.count()
     # Two failed translations, then success; the steps that had succeeded
     # (generation above all) were not repeated by the retries.
-    assert calls(log) == {"generate": 1, "translate": 3, "annotate": 1, "voice": 1}
+    assert calls(log) == {
+        "generate": 1,
+        "translate:fault": 2,
+        "translate": 1,
+        "annotate": 1,
+        "voice": 1,
+    }
     job = job_ends(entry_id, "succeeded")
     assert job.attempts == 3  # runs: two failed, one succeeded
 
@@ -89,7 +99,7 @@ def test_a_permanent_failure_is_not_retried_and_a_learner_retry_resumes(start_wo
     assert "permanent" in failed.error_detail
     assert Adventure.objects.get(id=adventure_id).status == "error"
     job_ends(entry_id, "failed")
-    assert calls(log)["voice"] == 1  # no second attempt
+    assert calls(log)["voice:fault"] == 1  # no second attempt
     body = client.get(f"/api/adventures/{adventure_id}/entries/{entry_id}").json()
     assert body["status"] == "error"
     assert body["error"] == LEARNER_ERROR_MESSAGE
@@ -100,7 +110,13 @@ def test_a_permanent_failure_is_not_retried_and_a_learner_retry_resumes(start_wo
     )
     entry_reaches(entry_id, "complete", worker)
     assert Adventure.objects.get(id=adventure_id).status == "active"
-    assert calls(log) == {"generate": 1, "translate": 1, "annotate": 1, "voice": 2}
+    assert calls(log) == {
+        "generate": 1,
+        "translate": 1,
+        "annotate": 1,
+        "voice:fault": 1,
+        "voice": 1,
+    }
 
 
 def test_when_attempts_run_out_the_entry_is_error(start_worker, tmp_path):
@@ -110,7 +126,7 @@ def test_when_attempts_run_out_the_entry_is_error(start_worker, tmp_path):
     entry = entry_reaches(entry_id, "error", worker)
     assert entry.error_message == LEARNER_ERROR_MESSAGE
     assert "injected fault 3/99" in entry.error_detail
-    assert calls(log)["annotate"] == 3
+    assert calls(log)["annotate:fault"] == 3
     assert calls(log)["generate"] == 1
     job = job_ends(entry_id, "failed")
     assert job.attempts == 3
@@ -173,7 +189,7 @@ def test_no_second_job_can_join_an_entry_waiting_for_its_retry(start_worker, tmp
     retries = {**FAST_RETRIES, "PIPELINE_RETRY_WAIT_MIN": "2", "PIPELINE_RETRY_JITTER": "0"}
     worker = start_worker(STUB_FAULTS="translate=1", STUB_CALL_LOG=str(log), **retries)
     client, adventure_id, entry_id = start_adventure()
-    wait_for(lambda: calls(log)["translate"] == 1, timeout=60, what="the first failure")
+    wait_for(lambda: calls(log)["translate:fault"] == 1, timeout=60, what="the first failure")
     wait_for(lambda: job_of(entry_id).status == "todo", timeout=30, what="the retry to be queued")
 
     response = client.post(f"/api/adventures/{adventure_id}/entries/{entry_id}/retry")
@@ -183,3 +199,80 @@ def test_no_second_job_can_join_an_entry_waiting_for_its_retry(start_worker, tmp
 
     entry_reaches(entry_id, "complete", worker)
     job_ends(entry_id, "succeeded")  # still exactly one job (job_of finds exactly one)
+
+
+def test_transient_failures_are_first_retried_inside_the_step(start_worker, tmp_path):
+    log = tmp_path / "calls.log"
+    worker = start_worker(
+        STUB_FAULTS="translate=2", STUB_CALL_LOG=str(log), PROVIDER_RETRY_WAIT_MIN="0.05"
+    )
+    _, _, entry_id = start_adventure()
+    entry_reaches(entry_id, "complete", worker)
+    assert calls(log) == {
+        "generate": 1,
+        "translate:fault": 2,
+        "translate": 1,
+        "annotate": 1,
+        "voice": 1,
+    }
+    assert job_ends(entry_id, "succeeded").attempts == 1  # no job retry was needed
+    assert "translate failed (try 2 of 5), trying again in" in worker.output()
+
+
+def test_a_retry_due_before_the_next_poll_runs_when_it_is_due(start_worker, tmp_path):
+    log = tmp_path / "calls.log"
+    worker = start_worker(
+        STUB_FAULTS="translate=1",
+        STUB_CALL_LOG=str(log),
+        **{
+            **FAST_RETRIES,
+            "PIPELINE_RETRY_WAIT_MIN": "0.5",
+            "PIPELINE_RETRY_JITTER": "0",
+            "WORKER_POLLING_INTERVAL": "60",
+        },
+    )
+    _, _, entry_id = start_adventure()
+    wait_for(lambda: calls(log)["translate:fault"] == 1, timeout=60, what="the first failure")
+    failed_at = time.monotonic()
+    # Due 0.5 s after the failure; the next poll would be 60 s later.
+    entry_reaches(entry_id, "complete", worker, timeout=20)
+    assert time.monotonic() - failed_at < 20
+    assert job_ends(entry_id, "succeeded").attempts == 2
+
+
+def test_a_fault_storm_on_default_settings(start_worker, tmp_path):
+    """100 entries, 30 % of every provider's calls failing transiently: all
+    complete on the default retry settings, and each passage is written once."""
+    log = tmp_path / "calls.log"
+    worker = start_worker(
+        STUB_FAULTS="generate=30%,translate=30%,annotate=30%,voice=30%",
+        STUB_FAULT_SEED="11",
+        STUB_CALL_LOG=str(log),
+    )
+    user = make_user()
+    entry_ids = [
+        adventure_create(user=user, target_language="es").entries.get().id for _ in range(100)
+    ]
+    try:
+        wait_for(
+            lambda: Entry.objects.filter(id__in=entry_ids, status="complete").count() == 100,
+            timeout=240,
+            what="100 entries to complete",
+        )
+    except BaseException:
+        print(worker.output()[-5000:])
+        raise
+    counted = calls(log)
+    assert counted["generate"] == 100  # the LLM answered (and was paid) once per entry
+    assert counted["translate:fault"] > 10  # the storm did blow
+    assert not Entry.objects.filter(id__in=entry_ids, status="error").exists()
+
+
+def test_a_worker_without_the_rescue_queue_says_so(start_worker):
+    lone = start_worker(WORKER_QUEUES="adventure_pipeline")
+    wait_for(lambda: "Starting worker on" in lone.output(), timeout=60, what="the worker")
+    assert "this worker does not serve the 'maintenance' queue" in lone.output()
+    assert lone.output().count("Registering task") == 1
+    both = start_worker()
+    wait_for(lambda: "Starting worker on" in both.output(), timeout=60, what="the worker")
+    assert "does not serve" not in both.output()

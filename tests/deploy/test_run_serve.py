@@ -4,6 +4,7 @@ database restart under them, and Ctrl-C stopping everything."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -16,10 +17,14 @@ import psutil
 import pytest
 from django.conf import settings
 from django.db import connection
+from procrastinate.contrib.django.models import ProcrastinateJob
 
+from adventures.models import Entry
 from langlearn import embedded_pg
 
+from tests.support.api import client_for
 from tests.support.database import truncate_jobs
+from tests.support.factories import make_user
 from tests.support.processes import ROOT, subprocess_env, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -79,7 +84,7 @@ def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_pat
     http = Http(f"http://127.0.0.1:{port}/api")
     try:
         wait_for(lambda: http.call("GET", "/schema/")[0] == 200, timeout=90, what="web")
-        assert "Press Ctrl-C to stop." in (tmp_path / "serve.log").read_text()
+        assert "Press Ctrl-C to stop" in (tmp_path / "serve.log").read_text()
         user = {"username": "ana", "password": "a-long-passphrase"}
         assert http.call("POST", "/auth/register", user)[0] == 201
         http.token = http.call("POST", "/auth/token", user)[1]["access"]
@@ -117,3 +122,115 @@ def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_pat
     assert code == 0, output
     assert "-> stopped" in output
     assert not [child for child in children if child.is_running() and child.status() != "zombie"]
+
+
+def start_serve(tmp_path: Path, port: int, **env: str) -> subprocess.Popen:
+    """``run.py serve`` in a process group of its own, as a terminal runs it:
+    a signal to that group is what Ctrl-C sends."""
+    return subprocess.Popen(
+        [sys.executable, "run.py", "serve"],
+        cwd=ROOT,
+        env=subprocess_env(tmp_path, PORT=str(port), WORKER_POLLING_INTERVAL="0.5", **env),
+        stdout=(tmp_path / "serve.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def ctrl_c(serve: subprocess.Popen) -> None:
+    os.killpg(serve.pid, signal.SIGINT)
+
+
+def entry_being_voiced(tmp_path: Path, voice_ms: int) -> tuple[Entry, subprocess.Popen]:
+    """``run.py serve`` with slow voicing, and an entry whose passage is written
+    and is being voiced."""
+    serve = start_serve(tmp_path, free_port(), STUB_LATENCY_MS=f"voice={voice_ms}")
+    client = client_for(make_user())
+    body = client.post("/api/adventures", {"target_language": "es"}, format="json").json()
+    entry_id = body["entries"][0]["id"]
+    try:
+        wait_for(
+            lambda: Entry.objects.filter(id=entry_id, generated_at__isnull=False).exists(),
+            timeout=90,
+            what="the passage to be generated",
+        )
+    except BaseException:
+        os.killpg(serve.pid, signal.SIGKILL)
+        print((tmp_path / "serve.log").read_text())
+        raise
+    return Entry.objects.get(id=entry_id), serve
+
+
+def test_one_ctrl_c_lets_the_running_entry_finish(tmp_path):
+    embedded_data_dir()
+    truncate_jobs()
+    entry, serve = entry_being_voiced(tmp_path, voice_ms=4000)
+    ctrl_c(serve)
+    code = serve.wait(timeout=120)
+    output = (tmp_path / "serve.log").read_text()
+    entry.refresh_from_db()
+    assert entry.status == "complete", output
+    [job] = ProcrastinateJob.objects.filter(task_name="adventures.generate_adventure_entry")
+    assert job.status == "succeeded"
+    assert code == 0, output
+    assert "running jobs finish or go back to the queue" in output
+    assert not (Path(settings.DATA_DIR) / "serve.pid").exists()
+
+
+def test_a_second_ctrl_c_stops_at_once(tmp_path):
+    embedded_data_dir()
+    truncate_jobs()
+    entry, serve = entry_being_voiced(tmp_path, voice_ms=60000)
+    ctrl_c(serve)
+    # The handler's own line: the banner also says "running jobs finish", and a
+    # second SIGINT sent before the first is handled would merge with it.
+    wait_for(
+        lambda: "-> stopping: running jobs finish" in (tmp_path / "serve.log").read_text(),
+        timeout=10,
+        what="the first Ctrl-C to be taken",
+    )
+    ctrl_c(serve)
+    assert serve.wait(timeout=15) == 1  # long before the voice (60 s) is done
+    assert "-> stopping at once" in (tmp_path / "serve.log").read_text()
+    entry.refresh_from_db()
+    assert entry.status == "generating"  # the stalled-job rescue picks it up
+
+
+def test_serve_refuses_embedded_db_stop_while_it_runs(tmp_path):
+    data_dir = embedded_data_dir()
+    truncate_jobs()
+    port = free_port()
+    serve = start_serve(tmp_path, port)
+    http = Http(f"http://127.0.0.1:{port}/api")
+    try:
+        wait_for(lambda: http.call("GET", "/schema/")[0] == 200, timeout=90, what="web")
+        result = subprocess.run(
+            [sys.executable, "manage.py", "embedded_db", "stop"],
+            cwd=ROOT,
+            env=subprocess_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert f"`python3 run.py serve` (pid {serve.pid}) is using the embedded server" in (
+            result.stderr
+        )
+        assert (data_dir / "postmaster.pid").exists()  # still running
+    finally:
+        ctrl_c(serve)
+        serve.wait(timeout=120)
+
+
+def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        serve = start_serve(tmp_path, port)
+        code = serve.wait(timeout=60)
+    output = (tmp_path / "serve.log").read_text()
+    assert code == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in output
+    assert "set PORT to another one" in output
+    assert "langlearn is running" not in output

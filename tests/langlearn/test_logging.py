@@ -194,3 +194,21 @@ def test_without_tracing_configured_jobs_carry_no_trace_context():
     adventure = adventure_create(user=make_user(), target_language="fr")
     job = ProcrastinateJob.objects.get(args__entry_id=str(adventure.entries.get().id))
     assert set(job.args) == {"adventure_id", "entry_id", "user_id"}
+
+
+@pytest.mark.django_db
+def test_a_4xx_response_logs_one_line_with_its_request_id(captured_log):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert client.get("/api/adventures", HTTP_X_REQUEST_ID="req-4xx-00001").status_code == 401
+    missing = "/api/adventures/00000000-0000-0000-0000-000000000000"
+    learner = APIClient()
+    learner.force_authenticate(make_user())
+    assert learner.get(missing, HTTP_X_REQUEST_ID="req-4xx-00002").status_code == 404
+
+    lines = _lines(captured_log.getvalue())
+    about = [line for line in lines if "/api/adventures" in line["message"]]
+    assert [(line["message"].split()[:3], line["request_id"]) for line in about] == [
+        (["GET", "/api/adventures", "401"], "req-4xx-00001"),
+        (["GET", missing, "404"], "req-4xx-00002"),
+    ]

@@ -189,3 +189,17 @@ def test_an_unusable_answer_is_a_retryable_content_failure(
         generate(server, OPENING)
     assert problem in str(caught.value)
     assert caught.value.transient is True
+
+
+def test_retry_after_is_read_from_the_answer(server):
+    """Anthropic says how long to wait on 429/529; the in-step retry honours it."""
+    reply = fake.error(429, "rate_limit_error", "slow down")
+    reply.headers["Retry-After"] = "7"
+    server.queue(reply)
+    with pytest.raises(ProviderError) as caught:
+        generate(server, OPENING)
+    assert caught.value.retry_after == 7.0
+    server.queue(fake.error(503, "api_error", "try later"))
+    with pytest.raises(ProviderError) as caught:
+        generate(server, OPENING)
+    assert caught.value.retry_after is None

@@ -160,3 +160,12 @@ def test_a_malformed_or_audioless_body_is_transient(server, reply):
     with pytest.raises(ProviderError) as caught:
         synthesize(server)
     assert caught.value.transient is True
+
+
+def test_retry_after_is_read_from_the_answer(server):
+    reply = fake.error(429, "RESOURCE_EXHAUSTED", "slow down")
+    reply.headers["Retry-After"] = "3"
+    server.queue(reply)
+    with pytest.raises(ProviderError) as caught:
+        synthesize(server)
+    assert caught.value.retry_after == 3.0

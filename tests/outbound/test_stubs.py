@@ -16,7 +16,7 @@ from outbound.gemini.stub import StubVoice
 from outbound.roles import GenerationRequest
 from outbound.spacy.client import SpacyAnnotator
 from outbound.stubs import corpus as stub_corpus
-from outbound.stubs.drills import parse_latencies
+from outbound.stubs.drills import Fault, parse_faults, parse_latencies
 
 STEPS = ("generate", "translate", "annotate", "voice")
 
@@ -118,3 +118,13 @@ def test_latencies_parse_and_reject_nonsense():
     for bad in ("generate", "speak=3", "voice=fast", "voice=-1"):
         with pytest.raises(ImproperlyConfigured, match="STUB_LATENCY_MS"):
             parse_latencies(bad, STEPS)
+
+
+def test_stub_faults_take_a_count_or_a_share_of_calls():
+    assert parse_faults("translate=2, voice=30%:permanent") == {
+        "translate": Fault(transient=True, count=2),
+        "voice": Fault(transient=False, probability=0.3),
+    }
+    for bad in ("translate=lots", "translate=130%", "voice=30%:sometimes", "sing=1"):
+        with pytest.raises(ImproperlyConfigured, match="STUB_FAULTS"):
+            parse_faults(bad)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -14,6 +15,7 @@ from accounts.services import user_register
 from langlearn import languages
 from langlearn.errors import InvalidInput
 from operations.cli import to_json
+from operations.staff import STAFF_GROUP
 
 PASSWORD_ENV = "LEARNER_PASSWORD"
 
@@ -45,7 +47,9 @@ class Command(BaseCommand):
             help="Language translations are shown in (default en).",
         )
         parser.add_argument(
-            "--staff", action="store_true", help="Allow the Django admin (staff member)."
+            "--staff",
+            action="store_true",
+            help="A staff member: the admin console (browse everything, re-run entries in error).",
         )
         parser.add_argument("--superuser", action="store_true", help="Staff with every permission.")
         parser.add_argument("--json", action="store_true", help="Print the new user as JSON.")
@@ -67,6 +71,9 @@ class Command(BaseCommand):
                     user.is_staff = True
                     user.is_superuser = options["superuser"]
                     user.save(update_fields=["is_staff", "is_superuser"])
+                if options["staff"]:
+                    # The console's permissions (operations/migrations/0001_staff_group).
+                    user.groups.add(Group.objects.get(name=STAFF_GROUP))
         except InvalidInput as exc:
             raise CommandError(_messages(exc.detail)) from None
         kind = "superuser" if user.is_superuser else "staff member" if user.is_staff else "learner"

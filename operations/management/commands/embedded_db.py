@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,35 @@ class Command(BaseCommand):
                 raise CommandError(f"The embedded server did not start: {exc}") from exc
             self.stdout.write(self.style.SUCCESS(f"Running; socket in {socket_dir}."))
         elif action == "stop":
+            serving = _serve_pid()
+            if serving:
+                raise CommandError(
+                    f"`python3 run.py serve` (pid {serving}) is using the embedded server and "
+                    "would start it again with its next database connection. Stop serve "
+                    "first (Ctrl-C in its terminal); it leaves the server running, then "
+                    "run 'embedded_db stop'."
+                )
             if stop(data_dir):
                 self.stdout.write(self.style.SUCCESS("Stopped."))
             else:
                 self.stdout.write("Not running; nothing to stop.")
         else:
             self.stdout.write(_status(data_dir))
+
+
+def _serve_pid() -> int | None:
+    """The pid of a running ``run.py serve`` of this data folder, if any."""
+    try:
+        pid = int((Path(settings.DATA_DIR) / "serve.pid").read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # a stale file: serve was killed without cleaning up
+    except PermissionError:
+        pass  # alive, another user's
+    return pid
 
 
 def _status(data_dir: Path) -> str:

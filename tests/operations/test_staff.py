@@ -1,0 +1,96 @@
+"""Staff accounts made with ``create_learner --staff`` get a working console."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from adventures.models import Entry
+
+from tests.support.factories import make_adventure, make_complete_entry, make_entry, make_user
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "staff-passphrase-1"
+
+
+@pytest.fixture(autouse=True)
+def _console_settings(settings, monkeypatch) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    monkeypatch.setenv("LEARNER_PASSWORD", PASSWORD)
+
+
+def admin_login(username: str, *flags: str) -> tuple[Client, bool]:
+    """Make the account with ``create_learner``, sign in on the admin's form."""
+    call_command("create_learner", "--username", username, *flags, stdout=io.StringIO())
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": PASSWORD}, follow=True
+    )
+    return client, response.wsgi_request.user.is_authenticated
+
+
+def signed_in(username: str, *flags: str) -> Client:
+    client, accepted = admin_login(username, *flags)
+    assert accepted
+    return client
+
+
+def test_a_staff_account_browses_and_reruns_entries():
+    adventure = make_adventure(make_user("ana"), title="The lighthouse")
+    make_complete_entry(adventure, position=1)
+    failed = make_entry(adventure, position=2, status=Entry.Status.ERROR, error_detail="boom")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
+    console = signed_in("sam", "--staff")
+
+    index = console.get("/admin/").content.decode()
+    assert "have permission to view or edit anything" not in index
+    for section in ("Adventures", "Entries", "Procrastinate", "Users"):
+        assert section in index
+    assert console.get(reverse("admin:adventures_adventure_changelist")).status_code == 200
+    assert (
+        "The lighthouse"
+        in console.get(reverse("admin:adventures_adventure_changelist")).content.decode()
+    )
+    page = console.get(reverse("admin:adventures_entry_change", args=[failed.id]))
+    assert page.status_code == 200
+    assert "boom" in page.content.decode()
+    assert (
+        console.get(reverse("admin:procrastinate_procrastinatejob_changelist")).status_code == 200
+    )
+
+    response = console.post(
+        reverse("admin:adventures_entry_changelist"),
+        {"action": "rerun_pipeline", "_selected_action": [str(failed.id)]},
+        follow=True,
+    )
+    assert "Re-queued 1 entry." in [str(m) for m in response.context["messages"]]
+    assert Entry.objects.get(id=failed.id).status == Entry.Status.PENDING
+    assert ProcrastinateJob.objects.filter(status="todo").count() == 1
+    # Browsing, not editing: no user changes, no deleting entries.
+    assert console.get(reverse("admin:accounts_user_add")).status_code == 403
+    assert (
+        console.post(
+            reverse("admin:adventures_entry_delete", args=[failed.id]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+
+
+def test_a_learner_gets_no_console_and_a_superuser_everything():
+    learner, accepted = admin_login("leo")
+    assert not accepted
+    assert learner.get("/admin/").status_code == 302  # back to the login page
+    boss = signed_in("bea", "--superuser")
+    assert boss.get(reverse("admin:accounts_user_add")).status_code == 200
