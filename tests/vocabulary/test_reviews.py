@@ -6,12 +6,14 @@ library itself on a copy of the card, never by hand."""
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import fsrs
 import pytest
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -372,3 +374,50 @@ def test_deleting_a_learner_deletes_their_cards_and_reviews(api, learner):
     rate(api, learning(learner, "faro").id)
     learner.delete()
     assert (Card.objects.count(), Review.objects.count()) == (0, 0)
+
+
+# --- concurrent sends ---------------------------------------------------------------------
+
+
+def send_at_once(user: User, bodies: list[dict[str, str]]) -> list[int]:
+    barrier = threading.Barrier(len(bodies))
+    statuses: list[int] = []
+
+    def send(body: dict[str, str]) -> None:
+        client = client_for(user)
+        barrier.wait()
+        try:
+            statuses.append(client.post("/api/reviews", body, format="json").status_code)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(statuses)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_review_sent_six_times_at_once_is_applied_once():
+    user = make_user()
+    word = learning(user, "faro")
+    body = {"word_id": str(word.id), "rating": "good", "review_id": str(uuid.uuid4())}
+    assert send_at_once(user, [body] * 6) == [200] * 5 + [201]
+    [review] = Review.objects.all()
+    card = Card.objects.get(word=word)
+    assert card.last_review == review.reviewed_at
+    assert card.step == fsrs.Card.from_dict(review.card_after).step == 1  # one step on, not six
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_review_id_sent_for_six_words_at_once_is_applied_to_one():
+    user = make_user()
+    words = [learning(user, f"palabra{n}") for n in range(6)]
+    review_id = str(uuid.uuid4())
+    bodies = [{"word_id": str(w.id), "rating": "good", "review_id": review_id} for w in words]
+    assert send_at_once(user, bodies) == [201] + [409] * 5
+    [review] = Review.objects.all()
+    reviewed = Card.objects.filter(last_review__isnull=False)
+    assert [card.word_id for card in reviewed] == [review.word_id]  # the others rolled back
