@@ -79,8 +79,11 @@ def test_staff_can_read_a_word_but_not_add_or_change_it(console):
 
 def test_deleting_a_learner_in_the_admin_deletes_their_words(console):
     ana, ben = make_user("ana"), make_user("ben")
-    make_words(ana, 2)
-    make_words(ben, 1)
+    for word in [*make_words(ana, 2), *make_words(ben, 1)]:
+        Card.objects.create(word=word, due=timezone.now())
+        services.review_submit(
+            user=word.user, word_id=word.id, rating="good", review_id=uuid.uuid4()
+        )
     url = reverse("admin:accounts_user_delete", args=[ana.pk])
     confirm = console.get(url).content.decode()
     assert "palabra0 (es)" in confirm  # the confirmation lists the words going with her
@@ -88,6 +91,8 @@ def test_deleting_a_learner_in_the_admin_deletes_their_words(console):
     assert response.status_code == 302
     assert not User.objects.filter(username="ana").exists()
     assert list(Word.objects.values_list("user__username", flat=True)) == ["ben"]
+    assert list(Review.objects.values_list("user__username", flat=True)) == ["ben"]
+    assert list(Card.objects.values_list("word__user__username", flat=True)) == ["ben"]
 
 
 def test_staff_can_read_reviews_but_not_add_or_change_them(console, django_assert_max_num_queries):
