@@ -188,7 +188,9 @@ def review_submit(*, user: User, word_id: UUID, rating: str, review_id: UUID) ->
     try:
         return _review_apply(user=user, word_id=word_id, rating=rating, review_id=review_id)
     except IntegrityError:  # the same review_id, sent concurrently for another word
-        earlier = Review.objects.get(user=user, review_id=review_id)
+        earlier = Review.objects.filter(user=user, review_id=review_id).first()
+        if earlier is None:  # a card without a row yet, created concurrently: once more
+            return _review_apply(user=user, word_id=word_id, rating=rating, review_id=review_id)
         return _earlier(earlier, word_id=word_id, rating=rating)
 
 

@@ -421,3 +421,16 @@ def test_one_review_id_sent_for_six_words_at_once_is_applied_to_one():
     [review] = Review.objects.all()
     reviewed = Card.objects.filter(last_review__isnull=False)
     assert [card.word_id for card in reviewed] == [review.word_id]  # the others rolled back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_learning_word_without_a_card_rated_six_times_at_once_gets_one_card():
+    user = make_user()
+    word = Word.objects.create(user=user, language="es", lemma="faro")  # no card, as old rows
+    bodies = [
+        {"word_id": str(word.id), "rating": "good", "review_id": str(uuid.uuid4())}
+        for _ in range(6)
+    ]
+    assert send_at_once(user, bodies) == [201] * 6
+    assert Card.objects.filter(word=word).count() == 1
+    assert Review.objects.filter(word=word).count() == 6
