@@ -1,4 +1,4 @@
-"""Learners' words in the admin: for staff to look at, never to edit.
+"""Learners' words and reviews in the admin: for staff to look at, never to edit.
 
 Deleting stays allowed, so that deleting a learner (which removes their words
 with them) is not refused for lack of permission on their words.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Word
+from .models import Review, Word
 
 
 @admin.register(Word)
@@ -29,6 +29,34 @@ class WordAdmin(admin.ModelAdmin):
         "entry",
         "created_at",
         "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("word", "rating", "reviewed_at", "due", "user")
+    list_filter = ("rating", "reviewed_at")
+    search_fields = ("word__lemma", "user__username", "review_id")
+    list_select_related = ("user", "word")
+    date_hierarchy = "reviewed_at"
+    readonly_fields = (
+        "id",
+        "user",
+        "word",
+        "card",
+        "review_id",
+        "rating",
+        "reviewed_at",
+        "due",
+        "card_before",
+        "card_after",
     )
     fields = readonly_fields
 

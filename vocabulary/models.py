@@ -69,3 +69,72 @@ class Word(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lemma} ({self.language})"
+
+
+class Card(models.Model):
+    """The FSRS card of a word (the ``fsrs`` package's ``Card``, one column a field).
+
+    Created, due at once, when a word is saved as ``learning`` (or set back to
+    it without one). A word marked ``known`` or ``ignored`` keeps its card, but
+    only ``learning`` words are ever due; set back to ``learning`` it resumes
+    its schedule where it was (due now if that time has passed). The id is the
+    library's ``card_id``.
+    """
+
+    class State(models.IntegerChoices):  # fsrs.State
+        LEARNING = 1
+        REVIEW = 2
+        RELEARNING = 3
+
+    id = models.BigAutoField(primary_key=True)
+    word = models.OneToOneField(Word, on_delete=models.CASCADE, related_name="card")
+    due = models.DateTimeField(db_index=True)
+    state = models.PositiveSmallIntegerField(choices=State, default=State.LEARNING)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    last_review = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"card of {self.word_id}, due {self.due:%Y-%m-%d %H:%M}"
+
+
+class Review(models.Model):
+    """One review of a card, as the learner rated it: the log FSRS can be
+    re-fitted from (the library's ``ReviewLog``: card, rating, time), with the
+    card before and after (``Card.to_dict()``).
+
+    ``review_id`` is the client's: a review sent again counts once.
+    """
+
+    class Rating(models.IntegerChoices):  # fsrs.Rating
+        AGAIN = 1
+        HARD = 2
+        GOOD = 3
+        EASY = 4
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    word = models.ForeignKey(Word, on_delete=models.CASCADE, related_name="reviews")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="reviews")
+    review_id = models.UUIDField()
+    rating = models.PositiveSmallIntegerField(choices=Rating)
+    reviewed_at = models.DateTimeField()
+    card_before = models.JSONField()
+    card_after = models.JSONField()
+    due = models.DateTimeField(help_text="When the card is due next, after this review.")
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint("user", "review_id", name="review_unique_per_learner"),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=4), name="review_rating_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["card", "reviewed_at"], name="review_card_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_rating_display()} on {self.word_id} at {self.reviewed_at:%Y-%m-%d %H:%M}"

@@ -10,27 +10,53 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from adventures.models import Token
 from langlearn.errors import NotFound
 
-from .models import Word
+from .models import Card, Word
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 
 def word_list(
-    *, user: User, language: str | None = None, status: str | None = None
+    *,
+    user: User,
+    language: str | None = None,
+    status: str | None = None,
+    due: bool | None = None,
 ) -> QuerySet[Word]:
+    """``due``: True, the words due for review now (``learning``, card due);
+    False, all the others."""
     words = Word.objects.filter(user=user)
     if language is not None:
         words = words.filter(language=language)
     if status is not None:
         words = words.filter(status=status)
+    if due is not None:
+        is_due = Q(status=Word.Status.LEARNING, card__due__lte=timezone.now())
+        words = words.filter(is_due) if due else words.exclude(is_due)
     return words.order_by("-created_at", "-id")
+
+
+def reviews_due(*, user: User, language: str, limit: int) -> QuerySet[Card]:
+    """The learner's cards due now, of words being learnt, due soonest first.
+
+    Known and ignored words keep their cards but are never due."""
+    return (
+        Card.objects.filter(
+            word__user=user,
+            word__language=language,
+            word__status=Word.Status.LEARNING,
+            due__lte=timezone.now(),
+        )
+        .select_related("word")
+        .order_by("due", "id")[:limit]
+    )
 
 
 def word_get(*, user: User, word_id: UUID) -> Word:

@@ -12,13 +12,14 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from adventures.models import Entry, Sentence, Token
 from langlearn import languages
 from langlearn.errors import ConflictError, InvalidInput, NotFound
 
-from . import selectors
-from .models import Word
+from . import scheduling, selectors
+from .models import Card, Review, Word
 from .rules import is_word
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def word_save(
                     translation=translation,
                     entry=entry,
                 )
+                Card.objects.create(word=word, due=timezone.now())
             return Saved(word, created=True)
         except IntegrityError:  # saved by a concurrent request a moment ago
             existing = selectors.words_matching(user=user, language=language, lemma=lemma).get()
@@ -107,6 +109,9 @@ def word_set_status(*, user: User, word_id: UUID, status: str) -> Word:
     if word.status != status:
         word.status = status
         word.save(update_fields=["status", "updated_at"])
+        if status == Word.Status.LEARNING:
+            # A card it had (learnt before, then known) resumes its schedule.
+            Card.objects.get_or_create(word=word, defaults={"due": timezone.now()})
     return word
 
 
@@ -164,3 +169,73 @@ def entry_mark_known(*, user: User, adventure_id: UUID, entry_id: UUID) -> PageK
     # A word saved concurrently since the read above wins (ON CONFLICT DO NOTHING).
     Word.objects.bulk_create(new, ignore_conflicts=True)
     return PageKnown(words=len(lemmas), marked_known=len(new), already_saved=len(saved))
+
+
+class Reviewed(NamedTuple):
+    review: Review
+    created: bool  # False: this review_id was sent before; its first result, nothing applied
+
+
+def review_submit(*, user: User, word_id: UUID, rating: str, review_id: UUID) -> Reviewed:
+    """Rate a word being learnt: FSRS schedules its card's next review, and the
+    review is logged.
+
+    Idempotent on ``review_id``: a review the learner sent before is answered
+    with its first result and not applied again. The card's row is locked for
+    the review, so two concurrent sends of one review apply it once (the
+    unique constraint (user, review_id) settles the rest).
+    """
+    try:
+        return _review_apply(user=user, word_id=word_id, rating=rating, review_id=review_id)
+    except IntegrityError:  # the same review_id, sent concurrently for another word
+        earlier = Review.objects.filter(user=user, review_id=review_id).first()
+        if earlier is None:  # a card without a row yet, created concurrently: once more
+            return _review_apply(user=user, word_id=word_id, rating=rating, review_id=review_id)
+        return _earlier(earlier, word_id=word_id, rating=rating)
+
+
+@transaction.atomic
+def _review_apply(*, user: User, word_id: UUID, rating: str, review_id: UUID) -> Reviewed:
+    earlier = Review.objects.filter(user=user, review_id=review_id).first()
+    if earlier is not None:
+        return _earlier(earlier, word_id=word_id, rating=rating)
+    word = selectors.word_get(user=user, word_id=word_id)
+    if word.status != Word.Status.LEARNING:
+        raise ConflictError(
+            f"This word is {word.status}; only words you are learning are reviewed.",
+            code="word_not_learning",
+        )
+    card, _ = Card.objects.select_for_update().get_or_create(
+        word=word, defaults={"due": timezone.now()}
+    )
+    earlier = Review.objects.filter(user=user, review_id=review_id).first()
+    if earlier is not None:  # applied by a concurrent send while we waited for the lock
+        return _earlier(earlier, word_id=word_id, rating=rating)
+    before = scheduling.to_fsrs(card)
+    reviewed_at = timezone.now()
+    after, log = scheduling.scheduler().review_card(
+        before, scheduling.RATINGS[rating], review_datetime=reviewed_at
+    )
+    card.save(update_fields=scheduling.apply(card, after))
+    review = Review.objects.create(
+        user=user,
+        word=word,
+        card=card,
+        review_id=review_id,
+        rating=int(log.rating),
+        reviewed_at=log.review_datetime,
+        card_before=before.to_dict(),
+        card_after=after.to_dict(),
+        due=after.due,
+    )
+    return Reviewed(review, created=True)
+
+
+def _earlier(review: Review, *, word_id: UUID, rating: str) -> Reviewed:
+    if review.word_id != word_id or review.rating != int(scheduling.RATINGS[rating]):
+        raise ConflictError(
+            "This review_id was used for another review (another word or rating); "
+            "a new review needs a new review_id.",
+            code="review_id_reused",
+        )
+    return Reviewed(review, created=False)

@@ -3,6 +3,7 @@ queries; the entry page shows what staff need; the re-run action and the overvie
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +19,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from accounts.models import User
 from adventures.models import Adventure, Entry
 from adventures.services import defer_entry_job
-from vocabulary.models import Word
+from vocabulary import services as vocabulary_services
+from vocabulary.models import Card, Word
 
 from tests.support.factories import (
     make_adventure,
@@ -87,8 +89,12 @@ def stories() -> list[Story]:
     learners = [make_user("ana"), make_user("ben")]
     stories = [make_story(learners[n % 2], n=n) for n in range(5)]
     for n, story in enumerate(stories):  # the vocabulary admin's rows (issue 13)
-        Word.objects.create(
+        word = Word.objects.create(
             user=story.adventure.user, language="es", lemma=f"faro{n}", entry=story.complete
+        )
+        Card.objects.create(word=word, due=timezone.now())
+        vocabulary_services.review_submit(
+            user=word.user, word_id=word.id, rating="good", review_id=uuid.uuid4()
         )
     Group.objects.create(name="support")
     for n, language in enumerate(("es", "fr")):  # news/admin.py

@@ -1,14 +1,18 @@
 """Words in the admin: staff can look and search, not add or edit; deleting a
-learner there removes their words with them."""
+learner there removes their words with them. Reviews: read-only too."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
-from vocabulary.models import Word
+from vocabulary import services
+from vocabulary.models import Card, Review, Word
 
 from tests.support.factories import make_adventure, make_complete_entry, make_user
 
@@ -75,8 +79,11 @@ def test_staff_can_read_a_word_but_not_add_or_change_it(console):
 
 def test_deleting_a_learner_in_the_admin_deletes_their_words(console):
     ana, ben = make_user("ana"), make_user("ben")
-    make_words(ana, 2)
-    make_words(ben, 1)
+    for word in [*make_words(ana, 2), *make_words(ben, 1)]:
+        Card.objects.create(word=word, due=timezone.now())
+        services.review_submit(
+            user=word.user, word_id=word.id, rating="good", review_id=uuid.uuid4()
+        )
     url = reverse("admin:accounts_user_delete", args=[ana.pk])
     confirm = console.get(url).content.decode()
     assert "palabra0 (es)" in confirm  # the confirmation lists the words going with her
@@ -84,3 +91,30 @@ def test_deleting_a_learner_in_the_admin_deletes_their_words(console):
     assert response.status_code == 302
     assert not User.objects.filter(username="ana").exists()
     assert list(Word.objects.values_list("user__username", flat=True)) == ["ben"]
+    assert list(Review.objects.values_list("user__username", flat=True)) == ["ben"]
+    assert list(Card.objects.values_list("word__user__username", flat=True)) == ["ben"]
+
+
+def test_staff_can_read_reviews_but_not_add_or_change_them(console, django_assert_max_num_queries):
+    ana = make_user("ana")
+    words = make_words(ana, 3)
+    for word in words:
+        Card.objects.create(word=word, due=timezone.now())
+        services.review_submit(user=ana, word_id=word.id, rating="good", review_id=uuid.uuid4())
+    url = reverse("admin:vocabulary_review_changelist")
+    with django_assert_max_num_queries(8):  # not one per review, word or user
+        page = console.get(url)
+    assert page.status_code == 200
+    assert page.content.decode().count("palabra") >= 3
+    assert "1 review" in console.get(url, {"q": "palabra2"}).content.decode()
+
+    review = Review.objects.get(word=words[0])
+    change_url = reverse("admin:vocabulary_review_change", args=[review.pk])
+    page = console.get(change_url)
+    assert page.status_code == 200
+    assert str(review.review_id) in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert console.get(reverse("admin:vocabulary_review_add")).status_code == 403
+    console.post(change_url, {"rating": "1"})
+    review.refresh_from_db()
+    assert review.rating == Review.Rating.GOOD

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from vocabulary.models import Word
+from vocabulary.models import Card, Review, Word
 
 
 @extend_schema_serializer(component_name="Word")
@@ -29,3 +29,40 @@ class WordSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+@extend_schema_serializer(component_name="DueReview")
+class DueReviewSerializer(serializers.ModelSerializer):
+    word_id = serializers.UUIDField(read_only=True)
+    lemma = serializers.CharField(source="word.lemma", read_only=True)
+    sentence = serializers.CharField(
+        source="word.sentence", read_only=True, help_text="Where you met it; may be empty."
+    )
+    translation = serializers.CharField(
+        source="word.translation", read_only=True, help_text="That sentence's translation."
+    )
+
+    class Meta:
+        model = Card
+        fields = ["word_id", "lemma", "sentence", "translation", "due"]
+
+
+@extend_schema_serializer(component_name="ReviewResult")
+class ReviewResultSerializer(serializers.ModelSerializer):
+    word_id = serializers.UUIDField(read_only=True)
+    rating = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField(
+        help_text="The card's FSRS state after the review: learning, review or relearning."
+    )
+
+    class Meta:
+        model = Review
+        fields = ["word_id", "review_id", "rating", "reviewed_at", "due", "state"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["again", "hard", "good", "easy"]))
+    def get_rating(self, review: Review) -> str:
+        return Review.Rating(review.rating).label.lower()
+
+    @extend_schema_field(serializers.ChoiceField(choices=["learning", "review", "relearning"]))
+    def get_state(self, review: Review) -> str:
+        return Card.State(review.card_after["state"]).label.lower()

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("words", views.WordListCreateApi.as_view(), name="words"),
+    path("reviews", views.ReviewsApi.as_view(), name="reviews"),
     path("words/<uuid:word_id>", views.WordDetailApi.as_view(), name="word"),
     path(
         "adventures/<uuid:adventure_id>/entries/<uuid:entry_id>/known",

@@ -15,8 +15,9 @@ from langlearn import languages
 from langlearn.api import Pagination, StrictCharField, TargetLanguageField, error_responses
 from vocabulary import selectors, services
 from vocabulary.models import LEMMA_MAX_LENGTH, Word
+from vocabulary.scheduling import RATINGS
 
-from .serializers import WordSerializer
+from .serializers import DueReviewSerializer, ReviewResultSerializer, WordSerializer
 
 BIGINT_MAX = 2**63 - 1
 
@@ -41,6 +42,11 @@ class WordListCreateApi(APIView):
     class FilterSerializer(serializers.Serializer):
         language = TargetLanguageField(required=False)
         status = serializers.ChoiceField(choices=Word.Status.choices, required=False)
+        due = serializers.BooleanField(
+            required=False,
+            help_text="true: only the words due for review now (learning, card due); "
+            "false: only the others.",
+        )
 
         def validate_language(self, value: str) -> str:
             if problem := languages.target_language_problem(value):
@@ -85,7 +91,7 @@ class WordListCreateApi(APIView):
         filters = self.FilterSerializer(
             data={
                 name: request.query_params[name]
-                for name in ("language", "status")
+                for name in ("language", "status", "due")
                 if name in request.query_params
             }
         )
@@ -173,3 +179,67 @@ class EntryKnownApi(APIView):
             user=request.user, adventure_id=adventure_id, entry_id=entry_id
         )
         return Response(self.OutputSerializer(result._asdict()).data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID in a JSON string only: DRF's also takes an integer."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReviewsApi(APIView):
+    @extend_schema_serializer(component_name="ReviewsDueFilter")
+    class FilterSerializer(serializers.Serializer):
+        language = TargetLanguageField(help_text="The language of the words to review.")
+        limit = serializers.IntegerField(
+            required=False, default=20, min_value=1, max_value=100, help_text="1 to 100."
+        )
+
+        def validate_language(self, value: str) -> str:
+            if problem := languages.target_language_problem(value):
+                raise serializers.ValidationError(problem)
+            return value
+
+    @extend_schema_serializer(component_name="ReviewCreate")
+    class InputSerializer(serializers.Serializer):
+        word_id = StrictUUIDField(help_text="A word of yours you are learning.")
+        rating = serializers.ChoiceField(choices=list(RATINGS))
+        review_id = StrictUUIDField(
+            help_text="Chosen by the client (a new UUID per review): a review sent again "
+            "with the same review_id counts once."
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: DueReviewSerializer(many=True), **error_responses(400, 401, 503)},
+        summary="Your words due for review now, due soonest first (400: a bad language or limit)",
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        cards = selectors.reviews_due(user=request.user, **filters.validated_data)
+        return Response(DueReviewSerializer(cards, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: ReviewResultSerializer,
+            200: ReviewResultSerializer,
+            **error_responses(400, 401, 404, 409, 413, 415, 503),
+        },
+        summary="Rate a word you are learning; FSRS schedules its next review. 201 when "
+        "applied; 200 with the first result when this review_id was sent before (not applied "
+        "again); 404: not a word of yours; 409: the word is not being learnt, or the "
+        "review_id was used for another word or rating",
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        payload = self.InputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        reviewed = services.review_submit(user=request.user, **payload.validated_data)
+        return Response(
+            ReviewResultSerializer(reviewed.review).data,
+            status=status.HTTP_201_CREATED if reviewed.created else status.HTTP_200_OK,
+        )
