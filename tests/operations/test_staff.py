@@ -88,6 +88,20 @@ def test_a_staff_account_browses_and_reruns_entries():
     )
 
 
+def test_staff_manage_news_sources_and_browse_words_and_reviews():
+    console = signed_in("sam", "--staff")
+    index = console.get("/admin/").content.decode()
+    for section in ("News", "Vocabulary"):
+        assert section in index
+    added = console.post(
+        reverse("admin:news_newssource_add"),
+        {"name": "El País", "url": "https://example.org/rss", "language": "es", "enabled": "on"},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    for name in ("news_newsitem", "vocabulary_word", "vocabulary_review"):
+        assert console.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+
+
 def test_a_learner_gets_no_console_and_a_superuser_everything():
     learner, accepted = admin_login("leo")
     assert not accepted
