@@ -99,10 +99,15 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         assert seconds * 1000 == pytest.approx(first["audio"]["duration_ms"], abs=1)
 
         # What went out: the model, the DeepL target, the voice.
-        assert claude.requests[0].json()["model"] == "claude-haiku-4-5"
+        assert claude.requests[0].json()["model"] == "claude-haiku-5-5"  # the default
         translate = next(r for r in deepl.requests if r.path == "/v2/translate")
         assert translate.json()["target_lang"] == "EN-GB"
         assert "Kore" in gemini.requests[0].body.decode()
+        # The default model answers WAV; each sentence went out verbatim.
+        assert [fake_gemini.spoken_text(r) for r in gemini.requests][:3] == [
+            s["text"] for s in first["sentences"]
+        ]
+        assert not any(fake_gemini.style_in_text(r) for r in gemini.requests)
 
         decided = client.post(
             f"/api/adventures/{adventure['id']}/decisions",
