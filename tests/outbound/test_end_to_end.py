@@ -16,6 +16,7 @@ from adventures.selectors import adventure_costs
 from outbound import factory
 
 from tests.support.api import client_for
+from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
 from tests.support.factories import make_user
 from tests.support.fakes import anthropic as fake_anthropic
 from tests.support.fakes import bunny as fake_bunny
@@ -83,9 +84,12 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         assert client.get(f"/api/adventures/{adventure['id']}").json()["title"] == (
             "La llave del faro"
         )
+        opening = "Llegas a un pueblo pequeño junto al mar."
         assert first["sentences"][0] == {
-            "text": "Llegas a un pueblo pequeño junto al mar.",
+            "text": opening,
             "translation": "You arrive at a small village by the sea.",
+            "start_ms": 0,
+            "end_ms": round(fake_gemini.seconds_for(opening) * 1000),
         }
         assert [c["translation"] for c in first["choices"]][1] == "You walk towards the lighthouse."
         assert len(first["choices"]) == 3
@@ -97,17 +101,20 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         with wave.open(io.BytesIO(served.content)) as wav:
             seconds = wav.getnframes() / wav.getframerate()
         assert seconds * 1000 == pytest.approx(first["audio"]["duration_ms"], abs=1)
+        assert wav_duration_ms(served.content) == first["audio"]["duration_ms"]
+        assert_sentences_tile_the_audio(first["sentences"], first["audio"]["duration_ms"])
 
         # What went out: the model, the DeepL target, the voice.
         assert claude.requests[0].json()["model"] == "claude-haiku-5-5"  # the default
         translate = next(r for r in deepl.requests if r.path == "/v2/translate")
         assert translate.json()["target_lang"] == "EN-GB"
         assert "Kore" in gemini.requests[0].body.decode()
-        # The default model answers WAV; each sentence went out verbatim.
-        assert [fake_gemini.spoken_text(r) for r in gemini.requests][:3] == [
+        # The default model (3.8, answers WAV): one call per sentence, verbatim.
+        assert sorted(fake_gemini.spoken_text(r) for r in gemini.requests) == sorted(
             s["text"] for s in first["sentences"]
-        ]
+        )
         assert not any(fake_gemini.style_in_text(r) for r in gemini.requests)
+        assert gemini.requests[0].path.endswith("/gemini-3.8-flash-lite-tts:generateContent")
 
         decided = client.post(
             f"/api/adventures/{adventure['id']}/decisions",
