@@ -13,7 +13,7 @@ import requests
 
 from outbound.errors import ProviderError
 from outbound.gemini.client import STYLE, GeminiVoice, parse_pcm_mime
-from outbound.gemini.wav import duration_ms, pcm_to_wav
+from outbound.gemini.wav import duration_ms, join_wavs, pcm_to_wav
 
 from tests.support.fakes import gemini as fake
 from tests.support.fakes.server import FakeServer, Reply, Request, json_reply
@@ -214,3 +214,18 @@ def test_retry_after_is_read_from_the_answer(server):
     with pytest.raises(ProviderError) as caught:
         synthesize(server)
     assert caught.value.retry_after == 3.0
+
+
+def test_joined_wavs_play_one_after_another_with_each_ones_place():
+    parts = [pcm_to_wav(fake.tone(seconds), rate=24_000) for seconds in (0.5, 1.25, 0.001)]
+    joined = join_wavs(parts)
+    assert read_wav(joined.audio) == (1, 24_000, pytest.approx(1.751, abs=1e-6))
+    assert joined.duration_ms == 1751
+    assert joined.offsets == [(0, 500), (500, 1750), (1750, 1751)]
+
+
+def test_wavs_of_different_formats_are_not_joined():
+    with pytest.raises(ValueError, match="cannot join"):
+        join_wavs([pcm_to_wav(b"\0\0", rate=24_000), pcm_to_wav(b"\0\0", rate=16_000)])
+    with pytest.raises(ValueError, match="not a PCM WAV"):
+        join_wavs([b"RIFF nonsense"])
