@@ -103,10 +103,8 @@ def test_no_more_calls_at_once_than_the_bound(gemini, settings):
         return fake.respond(request)
 
     gemini.respond = slow
-    started = time.monotonic()
     voiced()
-    assert most == 2
-    assert time.monotonic() - started < 5 * 0.2  # in parallel, not one by one
+    assert most == 2  # in parallel, never more than the bound
 
 
 def test_a_sentence_refused_for_good_fails_the_step_at_once(gemini):
