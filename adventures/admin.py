@@ -117,7 +117,7 @@ class AdventureAdmin(admin.ModelAdmin):
 
 class SentenceInline(ReadOnlyInline):
     model = Sentence
-    fields = ("index", "text", "translation")
+    fields = ("index", "text", "translation", "start_ms", "end_ms")
     readonly_fields = fields
     verbose_name_plural = "sentence pairs"
 

@@ -111,6 +111,11 @@ class Sentence(models.Model):
     index = models.PositiveIntegerField()
     text = models.TextField()
     translation = models.TextField(blank=True)
+    # Where the sentence is read in the entry's audio file (milliseconds from its
+    # start); empty until the passage is voiced. Contiguous over an entry's
+    # sentences: the first starts at 0, the last ends at ``Audio.duration_ms``.
+    start_ms = models.PositiveIntegerField(null=True, blank=True)
+    end_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["entry", "index"]

@@ -15,7 +15,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -23,7 +24,8 @@ from django.conf import settings
 
 from outbound import factory
 from outbound.errors import ProviderError
-from outbound.roles import passage_problem
+from outbound.gemini.wav import join_wavs
+from outbound.roles import Speech, passage_problem
 
 from . import selectors, services
 from .models import Entry
@@ -146,21 +148,76 @@ async def annotate(entry: Entry, passage: Passage) -> None:
     await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
 
 
-async def voice(entry: Entry, passage: Passage) -> None:
-    voice, text = factory.get_voice(), " ".join(passage.sentences)
-    speech = await call_provider(
-        "voice", lambda: voice.synthesize(text, language=entry.adventure.target_language)
+@dataclass(frozen=True)
+class VoicedSentences:
+    """Sentences read aloud one by one and joined into one WAV file."""
+
+    audio: bytes
+    content_type: str
+    duration_ms: int  # of the joined file: the sum of the sentences' whole frames
+    offsets: list[tuple[int, int]]  # (start_ms, end_ms) of each sentence, contiguous
+
+
+async def voice_sentences(sentences: Sequence[str], *, language: str) -> VoicedSentences:
+    """Voice each sentence (``settings.VOICE_CONCURRENCY`` calls at a time, each
+    through ``call_provider``), join the WAVs in order, and say where each
+    sentence starts and ends: the voice gives no timestamps, so a sentence's
+    place in the file is where its own audio was put.
+
+    One call per sentence: passages are 4-7 short sentences, so that is the
+    granularity learners tap, and the calls run in parallel. If a sentence
+    fails for good, this raises and nothing is kept: the step is retried as a
+    whole (its sentences are voiced again). Audio that is not WAV, or WAVs of
+    different formats, is a transient ``ProviderError`` (the voice's answers
+    are one format; a next try may be fine).
+    """
+    voice = factory.get_voice()
+    limit = asyncio.Semaphore(max(1, settings.VOICE_CONCURRENCY))
+
+    async def one(text: str) -> Speech:
+        async with limit:
+            return await call_provider("voice", lambda: voice.synthesize(text, language=language))
+
+    try:
+        async with asyncio.TaskGroup() as group:  # the first failure cancels the rest
+            tasks = [group.create_task(one(text)) for text in sentences]
+    except BaseExceptionGroup as failed:
+        raise _worst(failed) from None
+    speeches = [task.result() for task in tasks]
+    try:
+        joined = join_wavs([speech.audio for speech in speeches])
+    except ValueError as exc:
+        raise ProviderError(
+            f"cannot join the audio: {exc}", provider="voice", transient=True
+        ) from exc
+    return VoicedSentences(
+        audio=joined.audio,
+        content_type="audio/wav",
+        duration_ms=joined.duration_ms,
+        offsets=joined.offsets,
     )
-    extension = "wav" if "wav" in speech.content_type else "bin"
-    name = f"audio/{entry.adventure_id}/{entry.id}.{extension}"
+
+
+def _worst(failed: BaseExceptionGroup) -> BaseException:
+    """The failure of a group to report: a permanent ProviderError if any (no
+    retry can help), else the first one."""
+    errors = list(failed.exceptions)
+    permanent = [e for e in errors if isinstance(e, ProviderError) and not e.transient]
+    return (permanent or errors)[0]
+
+
+async def voice(entry: Entry, passage: Passage) -> None:
+    voiced = await voice_sentences(passage.sentences, language=entry.adventure.target_language)
+    name = f"audio/{entry.adventure_id}/{entry.id}.wav"
     storage = factory.get_audio_storage()
     stored = await asyncio.to_thread(
-        storage.save, name, speech.audio, content_type=speech.content_type
+        storage.save, name, voiced.audio, content_type=voiced.content_type
     )
     await db(services.entry_record_audio)(
         entry_id=entry.id,
         name=stored,
-        content_type=speech.content_type,
-        duration_ms=speech.duration_ms,
-        size_bytes=len(speech.audio),
+        content_type=voiced.content_type,
+        duration_ms=voiced.duration_ms,
+        size_bytes=len(voiced.audio),
+        sentence_offsets=voiced.offsets,
     )

@@ -40,7 +40,12 @@ def ratio(value: float, baseline: float, digits: int = 2) -> float | None:
 
 
 def critical_path_ms(latencies: Mapping[str, int]) -> int:
-    """Generate first, then translate, annotate and voice side by side."""
+    """Generate first, then translate, annotate and voice side by side.
+
+    The voice is one call per sentence, ``VOICE_CONCURRENCY`` (4) at a time:
+    the stub passages have at most 4 sentences, so with the default they are
+    all voiced at once and the voice step lasts one call's latency.
+    """
     return latencies.get("generate", 0) + max(
         latencies.get(step, 0) for step in ("translate", "annotate", "voice")
     )

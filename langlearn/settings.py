@@ -382,14 +382,20 @@ GEMINI_API_KEY = env_secret("GEMINI_API_KEY")
 # job queue retries. Base URLs are empty for the vendors' own (tests point them
 # at local fakes).
 PROVIDER_TIMEOUT = env_float("PROVIDER_TIMEOUT", 60.0)
-ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-haiku-4-5")
-ANTHROPIC_MAX_TOKENS = env_int("ANTHROPIC_MAX_TOKENS", 2048, minimum=256)
+ANTHROPIC_MODEL = env_str("ANTHROPIC_MODEL", "claude-haiku-5-5")
+# Haiku 5.5 counts thinking tokens in max_tokens and the same text as ~30% more
+# tokens than Haiku 4.5 (its migration guide): a cap, not a cost.
+ANTHROPIC_MAX_TOKENS = env_int("ANTHROPIC_MAX_TOKENS", 4096, minimum=256)
 ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL")
 DEEPL_SERVER_URL = env_str("DEEPL_SERVER_URL")
 DEEPL_ENGLISH_VARIANT = env_str("DEEPL_ENGLISH_VARIANT", "EN-GB").upper()  # or EN-US
 DEEPL_PORTUGUESE_VARIANT = env_str("DEEPL_PORTUGUESE_VARIANT", "PT-PT").upper()  # or PT-BR
 GEMINI_BASE_URL = env_str("GEMINI_BASE_URL")
 GEMINI_TTS_MODEL = env_str("GEMINI_TTS_MODEL", "gemini-3.8-flash-lite-tts")
+# The voice step reads each sentence in its own call (for sentence timings);
+# at most this many calls of one entry run at once. Each worker runs up to
+# WORKER_CONCURRENCY entries, so keep the product inside the voice's rate limit.
+VOICE_CONCURRENCY = env_int("VOICE_CONCURRENCY", 4, minimum=1)
 # Prebuilt voice per language: the registry's default voices (langlearn/languages.py),
 # with GEMINI_VOICES ("es=Kore,fr=Leda") replacing them language by language.
 GEMINI_VOICES = {

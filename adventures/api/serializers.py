@@ -38,9 +38,14 @@ class AdventureSerializer(serializers.ModelSerializer):
 
 
 class SentenceSerializer(serializers.ModelSerializer):
+    """A sentence and where it is read in the entry's audio: ``start_ms`` and
+    ``end_ms`` (milliseconds from the file's start) are null until the passage
+    is voiced; over an entry they are contiguous, from 0 to the audio's
+    ``duration_ms``."""
+
     class Meta:
         model = Sentence
-        fields = ["text", "translation"]
+        fields = ["text", "translation", "start_ms", "end_ms"]
 
 
 class ChoiceSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ never change an entry's status; ``lifecycle`` does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from uuid import UUID
 
@@ -88,9 +89,23 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
 
 @transaction.atomic
 def entry_record_audio(
-    *, entry_id: UUID, name: str, content_type: str, duration_ms: int, size_bytes: int
+    *,
+    entry_id: UUID,
+    name: str,
+    content_type: str,
+    duration_ms: int,
+    size_bytes: int,
+    sentence_offsets: Sequence[tuple[int, int]] = (),
 ) -> None:
-    """The stored audio file of the passage and how long it plays."""
+    """The stored audio file of the passage, how long it plays, and where in it
+    each sentence is read (``(start_ms, end_ms)`` by sentence index)."""
+    sentences = {
+        sentence.index: sentence for sentence in Sentence.objects.filter(entry_id=entry_id)
+    }
+    for index, (start_ms, end_ms) in enumerate(sentence_offsets):
+        if index in sentences:
+            sentences[index].start_ms, sentences[index].end_ms = start_ms, end_ms
+    Sentence.objects.bulk_update(sentences.values(), ["start_ms", "end_ms"])
     Audio.objects.update_or_create(
         entry_id=entry_id,
         defaults={

@@ -7,6 +7,18 @@ SDK drops ``minItems``/``maxItems`` from tool schemas, so the answer is checked
 against the same rules (``passage_problem``) here; an unusable answer is a
 *transient* failure (the next attempt may well be fine). SDK retries are off:
 the job queue owns retries.
+
+Current models (Claude Haiku 5.5 migration guide,
+https://platform.claude.com/docs/en/models/haiku-5-5/migration-guide): the
+default is ``claude-haiku-5-5`` (settings); the request carries no
+``temperature``/``top_p``/``top_k`` (Haiku 5.5 answers them with an error),
+no assistant prefill and no ``thinking`` budget; content blocks are chosen by
+``type`` (an answer may open with a thinking block). A ``refusal`` stop reason
+(its safety classifiers declined; no server-side fallback) is *permanent*:
+the same prompt would be declined again, so it is not retried. Not confirmed
+by the pages we could read: whether Haiku 5.5's default adaptive thinking
+combines with a forced ``tool_choice`` (older models refused thinking with a
+forced tool); the end-to-end check against the real API is still to do.
 """
 
 from __future__ import annotations
@@ -139,7 +151,7 @@ class AnthropicGenerator:
         model: str,
         base_url: str = "",
         timeout: float = 60.0,
-        max_tokens: int = 2048,
+        max_tokens: int = 4096,
     ) -> None:
         self.model = model
         self.max_tokens = max_tokens
@@ -191,7 +203,15 @@ def _content_failure(problem: str) -> ProviderError:
 def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage:
     """Turn the model's tool call into a passage, or reject it (transient)."""
     stop_reason = getattr(message, "stop_reason", None)
-    if stop_reason in {"max_tokens", "refusal"}:
+    if stop_reason == "refusal":
+        raise ProviderError(
+            "the model declined to write this passage (stop_reason 'refusal': its safety "
+            "classifiers flagged the story so far or the theme); retrying the same prompt "
+            "is declined again, so the learner needs a new story or another theme",
+            provider=PROVIDER,
+            transient=False,
+        )
+    if stop_reason == "max_tokens":
         raise _content_failure(f"stopped by {stop_reason}")
     blocks = getattr(message, "content", None) or []
     call = next(

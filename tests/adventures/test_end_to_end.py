@@ -8,6 +8,9 @@ import wave
 import pytest
 from rest_framework.test import APIClient
 
+from outbound.gemini.stub import CHARS_PER_SECOND
+
+from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
 from tests.support.worker import poll_entry_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,9 +56,12 @@ def test_a_learner_plays_an_adventure_through_the_worker(start_worker, settings)
     assert adventure["title"] == "El faro del acantilado"
 
     assert entry["text"].startswith("Es una mañana fría")
+    opening = "Es una mañana fría en un pequeño pueblo de pescadores."
     assert entry["sentences"][0] == {
-        "text": "Es una mañana fría en un pequeño pueblo de pescadores.",
+        "text": opening,
         "translation": "It is a cold morning in a small fishing village.",
+        "start_ms": 0,
+        "end_ms": round(len(opening) / CHARS_PER_SECOND * 1000),  # the stub reads at this pace
     }
     assert 2 <= len(entry["choices"]) <= 4
     assert all(choice["translation"] for choice in entry["choices"])
@@ -71,6 +77,9 @@ def test_a_learner_plays_an_adventure_through_the_worker(start_worker, settings)
         seconds = wav.getnframes() / wav.getframerate()
     assert seconds * 1000 == pytest.approx(entry["audio"]["duration_ms"], abs=1)
     assert entry["audio"]["content_type"] == "audio/wav"
+    # Each sentence's place in that file: a tap plays exactly that sentence.
+    assert wav_duration_ms(body) == entry["audio"]["duration_ms"]
+    assert_sentences_tile_the_audio(entry["sentences"], entry["audio"]["duration_ms"])
 
     choice = entry["choices"][1]
     decided = client.post(

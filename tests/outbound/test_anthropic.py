@@ -24,7 +24,7 @@ def server() -> Iterator[FakeServer]:
 
 def generator(server: FakeServer, *, timeout: float = 5.0, api_key: str = fake.API_KEY):
     return AnthropicGenerator(
-        api_key=api_key, model="claude-haiku-4-5", base_url=server.url, timeout=timeout
+        api_key=api_key, model=fake.MODEL, base_url=server.url, timeout=timeout
     )
 
 
@@ -46,7 +46,8 @@ def test_the_opening_request_and_the_parsed_passage(server):
     assert fake.API_KEY in (
         sent.headers.get("x-api-key", "") + sent.headers.get("authorization", "")
     )
-    assert body["model"] == "claude-haiku-4-5"
+    assert body["model"] == "claude-haiku-5-5"
+    assert not set(fake.SAMPLING) & set(body)  # Haiku 5.5 refuses them
     assert body["tool_choice"] == {"type": "tool", "name": "write_passage"}
     [tool] = body["tools"]
     assert tool["name"] == "write_passage"
@@ -177,9 +178,8 @@ SENTENCES = ["Llegas al puerto."]
         ({"title": "T", "sentences": ["  "], "choices": ["A.", "B."]}, "tool_use", "empty"),
         ({"title": "T", "sentences": "Llegas.", "choices": ["A.", "B."]}, "tool_use", "list"),
         ({"title": "T", "sentences": SENTENCES}, "max_tokens", "max_tokens"),
-        ({}, "refusal", "refusal"),
     ],
-    ids=["one-choice", "five-choices", "no-sentences", "blank", "not-a-list", "cut", "refused"],
+    ids=["one-choice", "five-choices", "no-sentences", "blank", "not-a-list", "cut"],
 )
 def test_an_unusable_answer_is_a_retryable_content_failure(
     server, tool_input, stop_reason, problem
@@ -189,6 +189,17 @@ def test_an_unusable_answer_is_a_retryable_content_failure(
         generate(server, OPENING)
     assert problem in str(caught.value)
     assert caught.value.transient is True
+
+
+def test_a_refusal_is_permanent_with_a_detail_staff_can_act_on(server):
+    """Retrying the same prompt repeats the refusal (Haiku 5.5 migration guide)."""
+    server.queue(fake.refusal())
+    with pytest.raises(ProviderError) as caught:
+        generate(server, OPENING)
+    assert caught.value.transient is False
+    assert "declined" in caught.value.message
+    assert "refusal" in caught.value.message
+    assert len(server.requests) == 1
 
 
 def test_retry_after_is_read_from_the_answer(server):

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 
+from langlearn import languages
 from outbound import factory
-from outbound.deepl.client import DeepLTranslator
+from outbound.deepl.client import DeepLTranslator, deepl_target_code
 from outbound.errors import ProviderError
 
 from tests.support.fakes import deepl as fake
@@ -74,6 +75,17 @@ def test_native_codes_map_to_deepl_targets(server, settings, native, variants, s
     assert len(result.texts) == 2
 
 
+def test_every_language_we_translate_into_is_a_current_deepl_target(server):
+    """The registry's ``translate_into`` languages, mapped as the client maps
+    them, are all in DeepL's documented target list, none of them a code kept
+    only for backward compatibility (EN, PT)."""
+    documented = {code for code, _ in fake.TARGETS}
+    for language in languages.native_languages():
+        code = deepl_target_code(language.code)
+        assert code in documented, (language.code, code)
+        assert code not in fake.LEGACY_TARGETS, (language.code, code)
+
+
 @pytest.mark.django_db
 def test_requests_never_ask_deepl_for_its_languages(server, settings, anonymous, api):
     """Validation reads the language registry only: with the real DeepL client
@@ -127,7 +139,7 @@ def test_a_wrong_key_is_permanent(server):
 
 def test_an_unsupported_target_is_permanent(server):
     with pytest.raises(ProviderError) as caught:
-        translate(server, target="ko")
+        translate(server, target="eu")  # Basque: a DeepL source language only
     assert caught.value.transient is False
 
 

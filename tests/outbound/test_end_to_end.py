@@ -16,11 +16,13 @@ from adventures.selectors import adventure_costs
 from outbound import factory
 
 from tests.support.api import client_for
+from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
 from tests.support.factories import make_user
 from tests.support.fakes import anthropic as fake_anthropic
 from tests.support.fakes import bunny as fake_bunny
 from tests.support.fakes import deepl as fake_deepl
 from tests.support.fakes import gemini as fake_gemini
+from tests.support.processes import wait_for
 from tests.support.worker import poll_entry_complete
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,9 +85,12 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         assert client.get(f"/api/adventures/{adventure['id']}").json()["title"] == (
             "La llave del faro"
         )
+        opening = "Llegas a un pueblo pequeño junto al mar."
         assert first["sentences"][0] == {
-            "text": "Llegas a un pueblo pequeño junto al mar.",
+            "text": opening,
             "translation": "You arrive at a small village by the sea.",
+            "start_ms": 0,
+            "end_ms": round(fake_gemini.seconds_for(opening) * 1000),
         }
         assert [c["translation"] for c in first["choices"]][1] == "You walk towards the lighthouse."
         assert len(first["choices"]) == 3
@@ -97,12 +102,20 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         with wave.open(io.BytesIO(served.content)) as wav:
             seconds = wav.getnframes() / wav.getframerate()
         assert seconds * 1000 == pytest.approx(first["audio"]["duration_ms"], abs=1)
+        assert wav_duration_ms(served.content) == first["audio"]["duration_ms"]
+        assert_sentences_tile_the_audio(first["sentences"], first["audio"]["duration_ms"])
 
         # What went out: the model, the DeepL target, the voice.
-        assert claude.requests[0].json()["model"] == "claude-haiku-4-5"
+        assert claude.requests[0].json()["model"] == "claude-haiku-5-5"  # the default
         translate = next(r for r in deepl.requests if r.path == "/v2/translate")
         assert translate.json()["target_lang"] == "EN-GB"
         assert "Kore" in gemini.requests[0].body.decode()
+        # The default model (3.8, answers WAV): one call per sentence, verbatim.
+        assert sorted(fake_gemini.spoken_text(r) for r in gemini.requests) == sorted(
+            s["text"] for s in first["sentences"]
+        )
+        assert not any(fake_gemini.style_in_text(r) for r in gemini.requests)
+        assert gemini.requests[0].path.endswith("/gemini-3.8-flash-lite-tts:generateContent")
 
         decided = client.post(
             f"/api/adventures/{adventure['id']}/decisions",
@@ -130,3 +143,45 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
         Decimal(e.audio.duration_ms) / 1000 for e in entries.select_related("audio")
     )
     assert costs.audio_seconds > 0
+
+
+def test_a_refusal_fails_the_entry_for_good_with_a_detail_for_staff(start_worker, settings):
+    """Haiku 5.5's safety classifiers decline: no retry would help (the same
+    prompt is declined again), so the entry is ``error`` at once, and staff
+    read why in its detail."""
+    with fake_anthropic.fake_anthropic() as claude:
+        claude.respond = lambda request: fake_anthropic.refusal()
+        settings.STUB_GENERATION = False
+        settings.ANTHROPIC_API_KEY = fake_anthropic.API_KEY
+        settings.ANTHROPIC_BASE_URL = claude.url
+        factory.reset()
+        worker = start_worker(
+            STUB_GENERATION="false",
+            ANTHROPIC_API_KEY=fake_anthropic.API_KEY,
+            ANTHROPIC_BASE_URL=claude.url,
+            PIPELINE_MAX_ATTEMPTS="3",
+            PIPELINE_RETRY_WAIT_MIN="0.05",
+            PIPELINE_RETRY_MULTIPLIER="1",
+            PIPELINE_RETRY_JITTER="0.05",
+            WORKER_POLLING_INTERVAL="0.2",
+        )
+        client = client_for(make_user(native_language="en"))
+        adventure = client.post("/api/adventures", {"target_language": "es"}, format="json").json()
+        entry_id = adventure["entries"][0]["id"]
+
+        def failed() -> Entry | None:
+            entry = Entry.objects.get(id=entry_id)
+            return entry if entry.status == Entry.Status.ERROR else None
+
+        try:
+            entry = wait_for(failed, timeout=60, what="the entry to fail")
+        except BaseException:
+            print(worker.output())
+            raise
+        assert "declined" in entry.error_detail
+        assert "refusal" in entry.error_detail
+        assert "permanent" in entry.error_detail
+        body = client.get(f"/api/adventures/{adventure['id']}/entries/{entry_id}").json()
+        assert body["status"] == "error"
+        assert len(claude.requests) == 1  # not retried, in the step or by the queue
+    factory.reset()

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import wave
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from outbound.errors import ProviderError
-from outbound.gemini.client import GeminiVoice, parse_pcm_mime
-from outbound.gemini.wav import duration_ms, pcm_to_wav
+from outbound.gemini.client import STYLE, GeminiVoice, parse_pcm_mime
+from outbound.gemini.wav import duration_ms, join_wavs, pcm_to_wav
 
 from tests.support.fakes import gemini as fake
-from tests.support.fakes.server import FakeServer, Reply, json_reply
+from tests.support.fakes.server import FakeServer, Reply, Request, json_reply
 
 TEXT = "Llegas a un pueblo pequeño junto al mar."
+DEFAULT = "gemini-3.8-flash-lite-tts"  # answers a WAV file
+L16_MODEL = "gemini-test-l16-tts"  # any non-3.8 model: answers raw L16 PCM
 
 
 @pytest.fixture
@@ -25,10 +29,12 @@ def server() -> Iterator[FakeServer]:
         yield server
 
 
-def voice(server: FakeServer, *, timeout: float = 5.0, key: str = fake.API_KEY) -> GeminiVoice:
+def voice(
+    server: FakeServer, *, timeout: float = 5.0, key: str = fake.API_KEY, model: str = DEFAULT
+) -> GeminiVoice:
     return GeminiVoice(
         api_key=key,
-        model="gemini-test-tts",
+        model=model,
         voices={"es": "Kore", "fr": "Leda"},
         base_url=server.url,
         timeout=timeout,
@@ -53,24 +59,62 @@ def read_wav(audio: bytes) -> tuple[int, int, float]:
         return wav.getnchannels(), wav.getframerate(), wav.getnframes() / wav.getframerate()
 
 
-def test_the_request_and_the_audio_we_make_of_it(server):
-    speech = synthesize(server)
+@pytest.mark.parametrize("model", [DEFAULT, "gemini-3.8-flash-tts", L16_MODEL])
+def test_the_request_and_the_audio_we_make_of_it(server, model):
+    speech = synthesize(server, model=model)
 
     [sent] = server.requests
-    assert sent.path.endswith("/models/gemini-test-tts:generateContent")
+    assert sent.path.endswith(f"/models/{model}:generateContent")
     assert sent.headers["x-goog-api-key"] == fake.API_KEY
     body = sent.json()
-    assert TEXT in body["contents"][0]["parts"][0]["text"]
+    # The 3.8 models read the text verbatim: only the passage goes in it, the
+    # delivery goes in speech_metadata.style.
+    assert fake.spoken_text(sent) == TEXT
+    assert not fake.style_in_text(sent)
+    assert fake.style_of(sent) == STYLE
     config = body["generationConfig"]
     assert config["responseModalities"] == ["AUDIO"]
+    assert not set(fake.SAMPLING) & set(config)
     assert voice_name(body) == "Kore"
 
     assert speech.content_type == "audio/wav"
     channels, rate, seconds = read_wav(speech.audio)
     assert (channels, rate) == (1, 24_000)
-    expected = len(body["contents"][0]["parts"][0]["text"]) * fake.SECONDS_PER_CHAR
-    assert seconds == pytest.approx(min(expected, 3.0), abs=0.001)
+    assert seconds == pytest.approx(fake.seconds_for(TEXT), abs=0.001)
     assert speech.duration_ms == round(seconds * 1000)
+
+
+def test_a_wav_answer_is_kept_as_sent(server):
+    """3.8 answers a whole WAV file: we store it as is, its length from its header."""
+    wav = fake.wav_file(fake.tone(0.75, rate=16_000), rate=16_000)
+    server.queue(fake.audio_answer(wav, "audio/wav"))
+    speech = synthesize(server)
+    assert speech.audio == wav
+    assert speech.duration_ms == 750
+
+
+def test_a_style_line_in_the_text_would_be_heard(server):
+    """The fake reads whatever text it gets: a style line would lengthen the audio."""
+    synthesize(server, "Hola.")
+    assert fake.spoken_text(server.requests[0]) == "Hola."
+    assert fake.style_in_text(fake_request("Read this aloud slowly and clearly: Hola."))
+
+
+def fake_request(text: str) -> Request:
+    body = {"contents": [{"parts": [{"text": text}]}]}
+    return Request("POST", "/", {}, {}, json.dumps(body).encode())
+
+
+def test_sampling_parameters_are_refused_by_3_8(server):
+    """What the fake does with them (the client never sends any)."""
+    answer = requests.post(
+        f"{server.url}/v1beta/models/{DEFAULT}:generateContent",
+        json={"contents": [{"parts": [{"text": "Hola."}]}], "generationConfig": {"topK": 3}},
+        headers={"x-goog-api-key": fake.API_KEY},
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["status"] == "INVALID_ARGUMENT"
 
 
 def test_each_language_has_its_voice(server):
@@ -87,7 +131,7 @@ def test_a_language_without_a_voice_is_refused_without_a_call(server):
 
 def test_the_sample_rate_comes_from_the_mime_type(server):
     server.queue(fake.audio_answer(fake.tone(0.5, rate=16_000), "audio/L16;codec=pcm;rate=16000"))
-    speech = synthesize(server)
+    speech = synthesize(server, model=L16_MODEL)
     assert read_wav(speech.audio)[1:] == (16_000, 0.5)
     assert speech.duration_ms == 500
 
@@ -152,8 +196,9 @@ def test_a_slow_answer_times_out_as_transient(server):
             }
         ),
         json_reply({"candidates": [{"finishReason": "OTHER"}]}),
+        fake.audio_answer(b"RIFF-but-not-really", "audio/wav"),
     ],
-    ids=["html", "no-candidates", "text-not-audio", "no-content"],
+    ids=["html", "no-candidates", "text-not-audio", "no-content", "broken-wav"],
 )
 def test_a_malformed_or_audioless_body_is_transient(server, reply):
     server.queue(reply)
@@ -169,3 +214,18 @@ def test_retry_after_is_read_from_the_answer(server):
     with pytest.raises(ProviderError) as caught:
         synthesize(server)
     assert caught.value.retry_after == 3.0
+
+
+def test_joined_wavs_play_one_after_another_with_each_ones_place():
+    parts = [pcm_to_wav(fake.tone(seconds), rate=24_000) for seconds in (0.5, 1.25, 0.001)]
+    joined = join_wavs(parts)
+    assert read_wav(joined.audio) == (1, 24_000, pytest.approx(1.751, abs=1e-6))
+    assert joined.duration_ms == 1751
+    assert joined.offsets == [(0, 500), (500, 1750), (1750, 1751)]
+
+
+def test_wavs_of_different_formats_are_not_joined():
+    with pytest.raises(ValueError, match="cannot join"):
+        join_wavs([pcm_to_wav(b"\0\0", rate=24_000), pcm_to_wav(b"\0\0", rate=16_000)])
+    with pytest.raises(ValueError, match="not a PCM WAV"):
+        join_wavs([b"RIFF nonsense"])

@@ -3,6 +3,25 @@
 By default it answers like the model would: one forced ``write_passage`` tool
 call shaped by the tool schema it was sent (a title only when the schema asks
 for one, no choices when the schema has none), with realistic usage figures.
+
+It follows the current documentation (read with the ``search`` tool, 2026-11-28):
+
+- Claude Haiku 5.5 migration guide,
+  https://platform.claude.com/docs/en/models/haiku-5-5/migration-guide: the
+  Claude API id is ``claude-haiku-5-5`` (was ``claude-haiku-4-5``); "Remove
+  temperature, top_p and top_k from your requests"; "Handle stop_reason:
+  "refusal". Claude Haiku 5.5 runs safety classifiers that may decline a
+  request, and it has no server-side fallback."
+- What's new in Claude Haiku 5.5,
+  https://platform.claude.com/docs/en/models/haiku-5-5/whats-new-haiku-5-5:
+  "Non-default sampling parameters return an error" (breaking); responses may
+  start with a thinking block, so blocks are chosen by ``type``.
+
+So a request to ``claude-haiku-5-5`` carrying ``temperature``, ``top_p`` or
+``top_k`` gets a 400 ``invalid_request_error``; ``refusal()`` is the answer
+the safety classifiers give (``stop_reason: "refusal"``, no tool call). The
+exact wording of the 400's message is not in the pages we could read; ours is
+made up.
 """
 
 from __future__ import annotations
@@ -13,6 +32,8 @@ from typing import Any
 from .server import FakeServer, Reply, Request, json_reply
 
 API_KEY = "sk-ant-test-key"
+MODEL = "claude-haiku-5-5"
+SAMPLING = ("temperature", "top_p", "top_k")
 
 PASSAGES = {
     "es": {
@@ -46,20 +67,33 @@ ENDING = {
 def tool_answer(
     tool_input: dict[str, Any], *, stop_reason: str = "tool_use", **usage: int
 ) -> Reply:
+    return message(
+        [
+            {
+                "type": "tool_use",
+                "id": "toolu_01FakeFake",
+                "name": "write_passage",
+                "input": tool_input,
+            }
+        ],
+        stop_reason=stop_reason,
+        **usage,
+    )
+
+
+def refusal(**usage: int) -> Reply:
+    """The safety classifiers declined the request: no tool call, no passage."""
+    return message([], stop_reason="refusal", **usage)
+
+
+def message(content: list[dict[str, Any]], *, stop_reason: str, **usage: int) -> Reply:
     return json_reply(
         {
             "id": "msg_01FakeFakeFake",
             "type": "message",
             "role": "assistant",
-            "model": "claude-haiku-4-5",
-            "content": [
-                {
-                    "type": "tool_use",
-                    "id": "toolu_01FakeFake",
-                    "name": "write_passage",
-                    "input": tool_input,
-                }
-            ],
+            "model": MODEL,
+            "content": content,
             "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
@@ -86,6 +120,14 @@ def respond(request: Request) -> Reply:
     ):
         return error(401, "authentication_error", "invalid x-api-key")
     body = request.json()
+    if body.get("model") == MODEL:
+        refused = [name for name in SAMPLING if name in body]
+        if refused:
+            return error(
+                400,
+                "invalid_request_error",
+                f"{refused[0]}: sampling parameters are not supported for {MODEL}",
+            )
     prompt = body["messages"][-1]["content"]
     match = re.search(r"Target language: .*?\((\w+)\)", prompt)
     language = match.group(1) if match else "es"
