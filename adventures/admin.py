@@ -21,6 +21,7 @@ from procrastinate.contrib.django.models import (
 
 from outbound import factory
 
+from . import weaving
 from .models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
 from .services import entries_rerun
 
@@ -151,6 +152,7 @@ class EntryAdmin(admin.ModelAdmin):
         "position",
         "status",
         "steps",
+        "review_share",
         "is_final",
         "error_excerpt",
         "updated_at",
@@ -178,6 +180,7 @@ class EntryAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("id", "adventure_link", "learner", "position", "status", "is_final")}),
         ("Passage", {"fields": ("text", "audio_player")}),
+        ("Review words", {"fields": ("review_words", "review_words_used", "review_share")}),
         ("Error", {"fields": ("error_message", "error_detail")}),
         (
             "Pipeline",
@@ -203,6 +206,7 @@ class EntryAdmin(admin.ModelAdmin):
         "adventure_link",
         "learner",
         "audio_player",
+        "review_share",
         "jobs",
     )
 
@@ -229,6 +233,15 @@ class EntryAdmin(admin.ModelAdmin):
         """G T A V: which pipeline steps have finished (upper case) or not (·)."""
         done = (entry.generated_at, entry.translated_at, entry.annotated_at, entry.voiced_at)
         return " ".join(letter if at else "·" for letter, at in zip("GTAV", done, strict=True))
+
+    @admin.display(description="review words used")
+    def review_share(self, entry: Entry) -> str:
+        """How many of the learner's words the passage was asked to use it does
+        use: "2/3 (67%)"; "—" when none was asked for or it is not annotated yet."""
+        share = weaving.used_share(entry.review_words, entry.review_words_used)
+        if share is None or entry.annotated_at is None:
+            return "—"
+        return f"{len(entry.review_words_used)}/{len(entry.review_words)} ({share:.0%})"
 
     @admin.display(description="error")
     def error_excerpt(self, entry: Entry) -> str:

@@ -86,6 +86,10 @@ class Entry(models.Model):
     llm_output_tokens = models.PositiveIntegerField(default=0)
     translated_characters = models.PositiveIntegerField(default=0)
     audio_seconds = models.DecimalField(max_digits=9, decimal_places=3, default=0)
+    # The learner's words the generator was asked to use (lemmas, due soonest
+    # first), and those the passage's tokens have as their lemma (issue 13).
+    review_words = models.JSONField(default=list, blank=True)
+    review_words_used = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

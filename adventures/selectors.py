@@ -10,12 +10,24 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Prefetch,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
+from . import weaving
 from .models import Adventure, Choice, Decision, Entry, Sentence
 
 if TYPE_CHECKING:
@@ -89,7 +101,8 @@ def adventure_costs(adventure: Adventure) -> AdventureCosts:
 
 def generation_request(*, entry: Entry) -> GenerationRequest:
     """What the story generator needs for ``entry``: the adventure's settings,
-    the story so far with the learner's choices, and the choice that led here."""
+    the story so far with the learner's choices, the choice that led here, and
+    the learner's words to weave in (``weaving.review_words``)."""
     adventure = entry.adventure
     earlier = (
         Entry.objects.filter(adventure=adventure, position__lt=entry.position)
@@ -109,6 +122,9 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
         is_final=entry.is_final,
         history=history,
         chosen_index=previous.choice.index if previous else None,
+        review_words=weaving.review_words(
+            user_id=adventure.user_id, language=adventure.target_language
+        ),
     )
 
 
@@ -140,6 +156,43 @@ def failed_entries(*, since: datetime) -> QuerySet[Entry]:
         Entry.objects.filter(status=Entry.Status.ERROR, updated_at__gte=since)
         .select_related("adventure__user")
         .order_by("-updated_at")
+    )
+
+
+@dataclass(frozen=True)
+class WeaveReport:
+    """How well passages used the learner's words they were asked to use."""
+
+    entries: int  # annotated entries that were asked to use some words
+    requested: int  # words asked for, over those entries
+    used: int  # of them, words the passages use
+    mean_share: float | None  # the mean, over those entries, of used / requested
+
+    @property
+    def share(self) -> float | None:
+        return self.used / self.requested if self.requested else None
+
+
+def weave_report(*, since: datetime) -> WeaveReport:
+    """Over the entries annotated since ``since`` that were asked to use words."""
+    requested = Func(F("review_words"), function="jsonb_array_length", output_field=IntegerField())
+    used = Func(F("review_words_used"), function="jsonb_array_length", output_field=IntegerField())
+    totals = (
+        Entry.objects.filter(annotated_at__gte=since)
+        .exclude(review_words=[])
+        .annotate(n_requested=requested, n_used=used)
+        .aggregate(
+            entries=Count("id"),
+            requested=Sum("n_requested"),
+            used=Sum("n_used"),
+            mean_share=Avg(Cast("n_used", FloatField()) / F("n_requested")),
+        )
+    )
+    return WeaveReport(
+        entries=totals["entries"],
+        requested=totals["requested"] or 0,
+        used=totals["used"] or 0,
+        mean_share=totals["mean_share"],
     )
 
 

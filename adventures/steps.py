@@ -108,7 +108,9 @@ async def generate(entry: Entry) -> None:
         return passage
 
     passage = await call_provider("generate", usable_passage)
-    await db(services.entry_record_generation)(entry=entry, passage=passage)
+    await db(services.entry_record_generation)(
+        entry=entry, passage=passage, review_words=request.review_words
+    )
 
 
 async def translate(entry: Entry, passage: Passage) -> None:

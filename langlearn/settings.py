@@ -362,6 +362,9 @@ PROVIDER_RETRY = {
 }
 # How many entries a story has (the last one concludes it, without choices).
 STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
+# How many of the learner's words being learnt (due soonest first) each passage
+# is asked to use (issue 13); 0 weaves none.
+WEAVE_WORDS = env_int("WEAVE_WORDS", 5, minimum=0)
 
 # --- Providers ------------------------------------------------------------------
 # Stubs unless a provider's key is set; STUB_GENERATION=true forces stubs.

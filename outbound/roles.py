@@ -37,6 +37,9 @@ class GenerationRequest:
     is_final: bool  # this passage must conclude the story, with no choices
     history: list[PastEntry] = field(default_factory=list)
     chosen_index: int | None = None  # index of the choice that led here
+    # Lemmas the learner is learning, due for review soonest first: the passage
+    # should use them naturally (in whatever form the sentence needs).
+    review_words: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -56,6 +56,17 @@ def reviews_due(*, user: User, language: str, limit: int) -> QuerySet[Card]:
         )
         .select_related("word")
         .order_by("due", "id")[:limit]
+    )
+
+
+def words_to_weave(user_id: UUID, language: str, limit: int) -> list[str]:
+    """Up to ``limit`` lemmas the learner is learning in ``language``, their
+    cards due soonest first (overdue ones before those due later): the words
+    the next passage is asked to use (registered with ``adventures.weaving``)."""
+    return list(
+        Word.objects.filter(user_id=user_id, language=language, status=Word.Status.LEARNING)
+        .order_by(F("card__due").asc(nulls_last=True), "created_at", "id")
+        .values_list("lemma", flat=True)[:limit]
     )
 
 

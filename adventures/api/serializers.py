@@ -57,14 +57,22 @@ class ChoiceSerializer(serializers.ModelSerializer):
 class TokenSerializer(serializers.ModelSerializer):
     """A token, with the requesting learner's status for its lemma: the view
     puts ``{token id: TokenWord}`` in the context as ``token_words``
-    (``vocabulary.selectors.entry_token_words``, one query for the whole entry)."""
+    (``vocabulary.selectors.entry_token_words``, one query for the whole entry),
+    and the lower-cased lemmas of the entry's ``review_words`` as ``review_lemmas``."""
 
     status = serializers.SerializerMethodField()
     word_id = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField(
+        help_text="True for a word of yours this passage was written to review "
+        "(its lemma is one of the entry's review_words)."
+    )
 
     class Meta:
         model = Token
-        fields = ["id", "text", "lemma", "pos", "sentence", "status", "word_id"]
+        fields = ["id", "text", "lemma", "pos", "sentence", "status", "word_id", "review"]
+
+    def get_review(self, token: Token) -> bool:
+        return token.lemma.lower() in self.context.get("review_lemmas", ())
 
     @extend_schema_field(serializers.ChoiceField(choices=LemmaStatus.choices))
     def get_status(self, token: Token) -> str:
@@ -102,6 +110,16 @@ class EntrySerializer(serializers.ModelSerializer):
     audio = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
+    review_words = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Your words (lemmas, learning, due soonest first) the passage was asked "
+        "to use; empty until it is generated.",
+    )
+    review_words_used = serializers.SerializerMethodField(
+        help_text="Of review_words, those the passage uses (a token has it as its lemma); "
+        "null until the passage is annotated."
+    )
 
     class Meta:
         model = Entry
@@ -116,7 +134,13 @@ class EntrySerializer(serializers.ModelSerializer):
             "audio",
             "error",
             "decision",
+            "review_words",
+            "review_words_used",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+    def get_review_words_used(self, entry: Entry) -> list[str] | None:
+        return entry.review_words_used if entry.annotated_at else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_text(self, entry: Entry) -> str | None:

@@ -114,7 +114,11 @@ class EntryDetailApi(APIView):
         token_words = vocabulary_selectors.entry_token_words(
             user=request.user, entry_id=entry.id, language=entry.adventure.target_language
         )
-        context = {"request": request, "token_words": token_words}
+        context = {
+            "request": request,
+            "token_words": token_words,
+            "review_lemmas": {lemma.lower() for lemma in entry.review_words},
+        }
         return Response(EntrySerializer(entry, context=context).data)
 
 

@@ -17,15 +17,18 @@ from django.utils import timezone
 
 from outbound.roles import AnnotatedToken, GeneratedPassage
 
+from .. import weaving
 from ..models import Adventure, Audio, Choice, Entry, Sentence, Token
 
 TITLE_LENGTH = 200
 
 
 @transaction.atomic
-def entry_record_generation(*, entry: Entry, passage: GeneratedPassage) -> None:
+def entry_record_generation(
+    *, entry: Entry, passage: GeneratedPassage, review_words: list[str] | None = None
+) -> None:
     """The passage, its choices and what the LLM billed; the story's title
-    with the first passage."""
+    with the first passage; the learner's words it was asked to use."""
     sentences = [s.strip() for s in passage.sentences if s.strip()]
     Sentence.objects.filter(entry=entry).delete()
     Choice.objects.filter(entry=entry).delete()
@@ -41,6 +44,8 @@ def entry_record_generation(*, entry: Entry, passage: GeneratedPassage) -> None:
         generated_at=now,
         llm_input_tokens=passage.input_tokens,
         llm_output_tokens=passage.output_tokens,
+        review_words=list(review_words or []),
+        review_words_used=[],
         updated_at=now,
     )
     if entry.position == 1 and passage.title:
@@ -70,7 +75,8 @@ def entry_record_translation(
 
 @transaction.atomic
 def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None:
-    """The passage's tokens with their lemmas and parts of speech, in order."""
+    """The passage's tokens with their lemmas and parts of speech, in order,
+    and which of the words the passage was asked to use it does use."""
     Token.objects.filter(entry_id=entry_id).delete()
     Token.objects.bulk_create(
         Token(
@@ -83,8 +89,12 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
         )
         for i, token in enumerate(tokens)
     )
+    requested = Entry.objects.filter(id=entry_id).values_list("review_words", flat=True).first()
+    used = weaving.used_review_words(requested or [], (token.lemma for token in tokens))
     now = timezone.now()
-    Entry.objects.filter(id=entry_id).update(annotated_at=now, updated_at=now)
+    Entry.objects.filter(id=entry_id).update(
+        annotated_at=now, review_words_used=used, updated_at=now
+    )
 
 
 @transaction.atomic

@@ -72,12 +72,31 @@ SYSTEM_PROMPT = (
 )
 
 
-def passage_tool(*, first: bool, final: bool) -> dict[str, Any]:
-    """The tool the model must call. The final passage's schema has no choices."""
+def review_words_instruction(words: list[str], level: str) -> str:
+    """What the model is told about the learner's words to review (none: "")."""
+    if not words:
+        return ""
+    listed = ", ".join(f'"{word}"' for word in words)
+    return (
+        f"The learner is reviewing these words: {listed}. Use each of them at least "
+        "once, naturally, in whatever form the sentence needs (conjugated, plural, "
+        f"…), keeping the whole passage at CEFR {level.upper()}; never list them or "
+        "explain them."
+    )
+
+
+def passage_tool(
+    *, first: bool, final: bool, review_words: list[str] | None = None, level: str = "A2"
+) -> dict[str, Any]:
+    """The tool the model must call. The final passage's schema has no choices;
+    the sentences' description repeats the words the passage must use."""
+    sentences = "The passage, one complete sentence per item, in order."
+    if review_words:
+        sentences += " " + review_words_instruction(review_words, level)
     properties: dict[str, Any] = {
         "sentences": {
             "type": "array",
-            "description": "The passage, one complete sentence per item, in order.",
+            "description": sentences,
             "items": {"type": "string"},
             "minItems": 1,
         },
@@ -131,6 +150,8 @@ def build_prompt(request: GenerationRequest) -> str:
             f"Write passage {request.position}. It must open with what happens "
             "because of the learner's last choice."
         )
+    if request.review_words:
+        lines.append(review_words_instruction(request.review_words, level))
     if request.is_final:
         lines.append(
             "This is the final passage: bring the story to a satisfying conclusion. "
@@ -172,7 +193,17 @@ class AnthropicGenerator:
                 max_tokens=self.max_tokens,
                 system=SYSTEM_PROMPT,
                 messages=[{"role": "user", "content": build_prompt(request)}],
-                tools=[cast("ToolParam", passage_tool(first=first, final=final))],
+                tools=[
+                    cast(
+                        "ToolParam",
+                        passage_tool(
+                            first=first,
+                            final=final,
+                            review_words=request.review_words,
+                            level=request.level,
+                        ),
+                    )
+                ],
                 tool_choice={"type": "tool", "name": TOOL_NAME},
             )
         except anthropic.APIStatusError as exc:

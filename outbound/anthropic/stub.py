@@ -5,12 +5,26 @@ from outbound.roles import GeneratedPassage, GenerationRequest
 from outbound.stubs import corpus
 from outbound.stubs.drills import stub_delay
 
+# The sentence that works the learner's words into a stub passage, in the
+# order of corpus.LANGUAGES. Each word stands alone between commas, as given,
+# so the annotator finds it with itself as the lemma.
+REVIEW_SENTENCE = (
+    "In your notebook you read these words: {words}.",
+    "En tu cuaderno lees estas palabras: {words}.",
+    "Dans ton carnet, tu lis ces mots : {words}.",
+    "In deinem Heft liest du diese Wörter: {words}.",
+    "Nel tuo quaderno leggi queste parole: {words}.",
+    "No teu caderno lês estas palavras: {words}.",
+)
+
 
 class StubGenerator:
     """Tells the corpus story in the target language, deterministically.
 
     Each passage after the first opens with the consequence of the choice that
     led to it; the final passage concludes the story and offers no choices.
+    The learner's words to review (``request.review_words``), if any, come in
+    one sentence after the scene's (``REVIEW_SENTENCE``).
     """
 
     async def generate(self, request: GenerationRequest) -> GeneratedPassage:
@@ -30,6 +44,9 @@ class StubGenerator:
                 sentences.append(previous.choices[request.chosen_index].reaction[column])
         scene = corpus.scene_for(request.position, is_final=request.is_final)
         sentences.extend(row[column] for row in scene.sentences)
+        if request.review_words:
+            listed = ", ".join(request.review_words)
+            sentences.append(REVIEW_SENTENCE[column].format(words=listed))
         choices = [choice.text[column] for choice in scene.choices]
         words = sum(len(s.split()) for s in sentences + choices)
         return GeneratedPassage(

@@ -188,6 +188,8 @@ def test_an_entry_not_yet_generated_has_empty_fields(api):
         "audio": None,
         "error": None,
         "decision": None,
+        "review_words": [],
+        "review_words_used": None,
     }
 
 

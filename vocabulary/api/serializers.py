@@ -66,3 +66,27 @@ class ReviewResultSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=["learning", "review", "relearning"]))
     def get_state(self, review: Review) -> str:
         return Card.State(review.card_after["state"]).label.lower()
+
+
+class WordCountsSerializer(serializers.Serializer):
+    learning = serializers.IntegerField()
+    known = serializers.IntegerField()
+    ignored = serializers.IntegerField()
+
+
+@extend_schema_serializer(component_name="Progress")
+class ProgressSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    words = WordCountsSerializer(help_text="Your words in the language, by status.")
+    reviews_today = serializers.IntegerField(help_text="Reviews you did today.")
+    due_now = serializers.IntegerField(help_text="Words due for review now.")
+    streak_days = serializers.IntegerField(
+        help_text="Days in a row, up to today (or yesterday, while today has none yet), "
+        "with a review or a passage read."
+    )
+    active_today = serializers.BooleanField(help_text="A review or a passage read today.")
+    passages_read = serializers.IntegerField(
+        help_text="Complete passages you acted on: decided at their end, marked known, "
+        "or saved a word from."
+    )
+    audio_minutes = serializers.FloatField(help_text="How long those passages' audio plays.")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,11 +19,16 @@ from rest_framework.views import APIView
 from accounts.models import User
 from langlearn import languages
 from langlearn.api import Pagination, StrictCharField, TargetLanguageField, error_responses
-from vocabulary import selectors, services
+from vocabulary import export, progress, selectors, services
 from vocabulary.models import LEMMA_MAX_LENGTH, Word
 from vocabulary.scheduling import RATINGS
 
-from .serializers import DueReviewSerializer, ReviewResultSerializer, WordSerializer
+from .serializers import (
+    DueReviewSerializer,
+    ProgressSerializer,
+    ReviewResultSerializer,
+    WordSerializer,
+)
 
 BIGINT_MAX = 2**63 - 1
 
@@ -243,3 +254,120 @@ class ReviewsApi(APIView):
             ReviewResultSerializer(reviewed.review).data,
             status=status.HTTP_201_CREATED if reviewed.created else status.HTTP_200_OK,
         )
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """An IANA time zone name (``Europe/Madrid``) as a ``ZoneInfo``, or a 400."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise serializers.ValidationError(
+            "Not a time zone: give an IANA name like Europe/Madrid.", code="invalid"
+        ) from None
+
+
+class ProgressApi(APIView):
+    @extend_schema_serializer(component_name="ProgressFilter")
+    class FilterSerializer(serializers.Serializer):
+        language = TargetLanguageField(help_text="The language you learn.")
+        tz = StrictCharField(
+            max_length=64,
+            required=False,
+            help_text="Your time zone (IANA name, e.g. Europe/Madrid): what 'today' and "
+            "'days in a row' mean. UTC unless given.",
+        )
+
+        def validate_language(self, value: str) -> str:
+            if problem := languages.target_language_problem(value):
+                raise serializers.ValidationError(problem)
+            return value
+
+        def validate_tz(self, value: str) -> ZoneInfo:
+            return time_zone(value)
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: ProgressSerializer, **error_responses(400, 401, 503)},
+        summary="Your progress in a language: words by status, reviews, days in a row, "
+        "passages read, minutes of audio (400: a bad language or time zone)",
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        result = progress.progress(
+            user=request.user, language=data["language"], zone=data.get("tz", ZoneInfo("UTC"))
+        )
+        return Response(ProgressSerializer(result).data)
+
+
+class JSONOnlyNegotiation(DefaultContentNegotiation):
+    """Errors in JSON whatever ``?format=`` and ``Accept`` say: the export's
+    ``format`` names the file's format, not a DRF renderer."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+APKG_TYPE = "application/apkg"
+CSV_TYPE = "text/csv"
+EXPORT_ANSWER = (
+    "A file to save (Content-Disposition: attachment): for format=apkg an Anki deck "
+    "(a zip holding a SQLite collection), for format=csv UTF-8 CSV with a header row."
+)
+
+
+class WordExportApi(APIView):
+    content_negotiation_class = JSONOnlyNegotiation
+
+    @extend_schema_serializer(component_name="WordExportFilter")
+    class FilterSerializer(serializers.Serializer):
+        language = TargetLanguageField(help_text="The language of the words to export.")
+        format = serializers.ChoiceField(
+            choices=["apkg", "csv"],
+            help_text="apkg: an Anki deck (a note per word: lemma, the sentence you met it in, "
+            "its translation); csv: lemma, status, sentence, translation, saved_at.",
+        )
+        status = serializers.ChoiceField(
+            choices=Word.Status.choices,
+            required=False,
+            help_text="Only the words with this status; all your words in the language "
+            "unless given.",
+        )
+
+        def validate_language(self, value: str) -> str:
+            if problem := languages.target_language_problem(value):
+                raise serializers.ValidationError(problem)
+            return value
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={
+            (200, APKG_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=EXPORT_ANSWER),
+            (200, CSV_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=EXPORT_ANSWER),
+            **error_responses(400, 401, 503),
+        },
+        summary="Download your words as an Anki deck or CSV (400: a bad language, format "
+        "or status)",
+    )
+    def get(self, request: AuthedRequest) -> HttpResponse:
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        language = data["language"]
+        words = selectors.word_list(
+            user=request.user, language=language, status=data.get("status")
+        ).order_by("created_at", "id")
+        if data["format"] == "apkg":
+            body: bytes | str = export.apkg(words, user_id=request.user.id, language=language)
+            content_type = APKG_TYPE
+        else:
+            body, content_type = export.csv_text(words), f"{CSV_TYPE}; charset=utf-8"
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export.filename(language, data["format"])}"'
+        )
+        return response

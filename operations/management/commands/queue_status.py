@@ -10,9 +10,11 @@ from django.db import OperationalError
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateWorker
 
+from adventures import selectors as adventure_selectors
 from operations import queue as job_queue
 from operations.cli import duration, human_age, to_json
 
+WEAVE_WINDOW = timedelta(hours=24)
 STATUS_ORDER = ("todo", "doing", "failed", "succeeded", "cancelled", "aborted")
 
 
@@ -20,8 +22,9 @@ class Command(BaseCommand):
     help = (
         "Show the job queue: jobs per queue and status, the oldest job waiting to "
         "start in each queue, and stalled jobs (running on a worker that stopped "
-        "sending heartbeats). Exit status: 0 on success, 1 if the database cannot "
-        "be read."
+        "sending heartbeats), and the share of the learners' words that passages "
+        "annotated in the last 24 hours were asked to use and do use. Exit status: "
+        "0 on success, 1 if the database cannot be read."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -66,6 +69,7 @@ class Command(BaseCommand):
             for job in job_queue.stalled_jobs(stalled_after)
         ]
         cutoff = now - stalled_after
+        weave = adventure_selectors.weave_report(since=now - WEAVE_WINDOW)
         return {
             "queues": counts,
             "oldest_waiting": {
@@ -80,6 +84,13 @@ class Command(BaseCommand):
             "workers": {
                 "alive": ProcrastinateWorker.objects.filter(last_heartbeat__gte=cutoff).count(),
                 "silent": ProcrastinateWorker.objects.filter(last_heartbeat__lt=cutoff).count(),
+            },
+            "review_words_24h": {
+                "entries": weave.entries,
+                "requested": weave.requested,
+                "used": weave.used,
+                "share": _rounded(weave.share),
+                "mean_share_per_entry": _rounded(weave.mean_share),
             },
         }
 
@@ -100,6 +111,15 @@ class Command(BaseCommand):
         stalled = report["stalled_jobs"]
         workers = report["workers"]
         write(f"Workers: {workers['alive']} alive, {workers['silent']} silent")
+        weave = report["review_words_24h"]
+        if weave["entries"]:
+            write(
+                f"Review words, last 24 h: {weave['used']} of {weave['requested']} used "
+                f"({weave['share']:.0%}) in {weave['entries']} entries "
+                f"(mean per entry {weave['mean_share_per_entry']:.0%})"
+            )
+        else:
+            write("Review words, last 24 h: no entry was asked to use any")
         if not stalled:
             write("Stalled jobs: none")
             return
@@ -115,6 +135,10 @@ class Command(BaseCommand):
                 f"  job {job['id']} {job['task']} on {job['queue']} "
                 f"(entry {job['entry_id']}, attempt {job['attempts'] + 1}): {where}"
             )
+
+
+def _rounded(share: float | None) -> float | None:
+    return round(share, 3) if share is not None else None
 
 
 def _status_rank(status: str) -> int:

@@ -22,6 +22,11 @@ So a request to ``claude-haiku-5-5`` carrying ``temperature``, ``top_p`` or
 the safety classifiers give (``stop_reason: "refusal"``, no tool call). The
 exact wording of the 400's message is not in the pages we could read; ours is
 made up.
+
+Like the model asked to, it uses the learner's words to review that the tool's
+``sentences`` description lists (``"word"``, quoted), in one sentence of its own.
+Tool use and forced ``tool_choice``:
+https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use
 """
 
 from __future__ import annotations
@@ -111,6 +116,13 @@ def error(status: int, kind: str, message: str) -> Reply:
     return json_reply({"type": "error", "error": {"type": kind, "message": message}}, status)
 
 
+def review_words(tool: dict[str, Any]) -> list[str]:
+    """The words the request asks the passage to use (from the forced tool)."""
+    description = tool["input_schema"]["properties"]["sentences"].get("description", "")
+    match = re.search(r"reviewing these words: (.*?)\. Use", description)
+    return re.findall(r'"([^"]+)"', match.group(1)) if match else []
+
+
 def respond(request: Request) -> Reply:
     if request.method != "POST" or request.path != "/v1/messages":
         return error(404, "not_found_error", f"no route {request.path}")
@@ -141,6 +153,8 @@ def respond(request: Request) -> Reply:
         answer["choices"] = passage["choices"]
     else:
         answer["sentences"] = ENDING.get(language, ENDING["es"])
+    if words := review_words(body["tools"][0]):
+        answer["sentences"] = [*answer["sentences"], f"Piensas en {', '.join(words)}."]
     return tool_answer(answer, input_tokens=600 + len(prompt) // 4)
 
 
