@@ -86,6 +86,18 @@ class Entry(models.Model):
     llm_output_tokens = models.PositiveIntegerField(default=0)
     translated_characters = models.PositiveIntegerField(default=0)
     audio_seconds = models.DecimalField(max_digits=9, decimal_places=3, default=0)
+    # How well the passage fits the adventure's level (``langlearn.levels``),
+    # measured when it is generated; null until then.
+    level_fit = models.FloatField(
+        null=True, blank=True, help_text="Share of its content lemmas within the level's band."
+    )
+    level_content_lemmas = models.PositiveIntegerField(null=True, blank=True)
+    level_words_above = models.JSONField(
+        default=list, blank=True, help_text="Content lemmas above the level, rarest first."
+    )
+    level_regenerated = models.BooleanField(
+        default=False, help_text="Clearly above its level, so the generator was asked once more."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,6 +160,11 @@ class Token(models.Model):
     text = models.CharField(max_length=200)
     lemma = models.CharField(max_length=200)
     pos = models.CharField(max_length=16, blank=True)
+    band = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Frequency band of the lemma, 1 (most frequent) to 6, for content words.",
+    )
 
     class Meta:
         ordering = ["entry", "index"]

@@ -37,6 +37,9 @@ class GenerationRequest:
     is_final: bool  # this passage must conclude the story, with no choices
     history: list[PastEntry] = field(default_factory=list)
     chosen_index: int | None = None  # index of the choice that led here
+    # Words of an earlier attempt above the learner's level (``langlearn.levels``):
+    # when set, the passage is being asked for once more, without them.
+    off_level_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ def passage_problem(sentences: list[str], choices: list[str], *, is_final: bool)
 
 
 class StoryGenerator(Protocol):
+    # Whether asking again with ``off_level_words`` can give a simpler passage
+    # (the stub's fixed story cannot, unless its drill says so).
+    @property
+    def follows_level_hints(self) -> bool: ...
+
     async def generate(self, request: GenerationRequest) -> GeneratedPassage: ...
 
 

@@ -119,6 +119,12 @@ def build_prompt(request: GenerationRequest) -> str:
             f"Write passage {request.position}. It must open with what happens "
             "because of the learner's last choice."
         )
+    if request.off_level_words:
+        lines.append(
+            "Keep to the learner's level: an earlier draft of this passage used words "
+            f"too rare for CEFR {level} ({', '.join(request.off_level_words)}). Do not use "
+            "them; say it with common, everyday words instead."
+        )
     if request.is_final:
         lines.append(
             "This is the final passage: bring the story to a satisfying conclusion. "
@@ -132,6 +138,8 @@ def build_prompt(request: GenerationRequest) -> str:
 
 
 class AnthropicGenerator:
+    follows_level_hints = True
+
     def __init__(
         self,
         *,
