@@ -130,7 +130,7 @@ class ChoiceInline(ReadOnlyInline):
 
 class TokenInline(ReadOnlyInline):
     model = Token
-    fields = ("index", "sentence", "text", "lemma", "pos")
+    fields = ("index", "sentence", "text", "lemma", "pos", "band")
     readonly_fields = fields
     classes = ("collapse",)
 
@@ -152,6 +152,7 @@ class EntryAdmin(admin.ModelAdmin):
         "status",
         "steps",
         "is_final",
+        "level_fit_percent",
         "error_excerpt",
         "updated_at",
     )
@@ -159,6 +160,7 @@ class EntryAdmin(admin.ModelAdmin):
         "status",
         "adventure__target_language",
         "adventure__level",
+        "level_regenerated",
         "is_final",
         "created_at",
         "updated_at",
@@ -179,6 +181,19 @@ class EntryAdmin(admin.ModelAdmin):
         (None, {"fields": ("id", "adventure_link", "learner", "position", "status", "is_final")}),
         ("Passage", {"fields": ("text", "audio_player")}),
         ("Error", {"fields": ("error_message", "error_detail")}),
+        (
+            "Level fit",
+            {
+                "fields": (
+                    "level_fit_percent",
+                    "level_content_lemmas",
+                    "level_words_above",
+                    "level_regenerated",
+                ),
+                "description": "How the passage fits the adventure's level: the share of its "
+                "content lemmas within the level's frequency band (langlearn/levels.py).",
+            },
+        ),
         (
             "Pipeline",
             {
@@ -204,6 +219,7 @@ class EntryAdmin(admin.ModelAdmin):
         "learner",
         "audio_player",
         "jobs",
+        "level_fit_percent",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
@@ -229,6 +245,13 @@ class EntryAdmin(admin.ModelAdmin):
         """G T A V: which pipeline steps have finished (upper case) or not (·)."""
         done = (entry.generated_at, entry.translated_at, entry.annotated_at, entry.voiced_at)
         return " ".join(letter if at else "·" for letter, at in zip("GTAV", done, strict=True))
+
+    @admin.display(description="level fit", ordering="level_fit")
+    def level_fit_percent(self, entry: Entry) -> str:
+        if entry.level_fit is None:
+            return "-"
+        level = entry.adventure.level
+        return f"{entry.level_fit:.0%} of content words within {level}"
 
     @admin.display(description="error")
     def error_excerpt(self, entry: Entry) -> str:
@@ -340,7 +363,7 @@ class ChoiceAdmin(ReadOnlyAdmin):
 
 @admin.register(Token)
 class TokenAdmin(ReadOnlyAdmin):
-    list_display = ("text", "lemma", "pos", "sentence", "index", "entry")
+    list_display = ("text", "lemma", "pos", "band", "sentence", "index", "entry")
     list_filter = ("pos", "entry__adventure__target_language")
     search_fields = ("text", "lemma", "entry__id")
     list_select_related = ("entry",)

@@ -61,14 +61,18 @@ async def fit_to_level(
     except ProviderError as exc:
         logger.warning("asking again for an on-level passage failed, keeping the first: %s", exc)
         return FittedPassage(passage, fit, regenerated=True)
-    cost = {
-        "input_tokens": passage.input_tokens + second.input_tokens,
-        "output_tokens": passage.output_tokens + second.output_tokens,
-    }
+    input_tokens = passage.input_tokens + second.input_tokens
+    output_tokens = passage.output_tokens + second.output_tokens
     second_fit = None
     if not passage_problem(second.sentences, second.choices, is_final=request.is_final):
         second_fit = await measure(second, request)
     if second_fit is not None and second_fit.better_than(fit):
-        kept = dataclasses.replace(second, title=second.title or passage.title, **cost)
+        kept = dataclasses.replace(
+            second,
+            title=second.title or passage.title,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
         return FittedPassage(kept, second_fit, regenerated=True)
-    return FittedPassage(dataclasses.replace(passage, **cost), fit, regenerated=True)
+    kept = dataclasses.replace(passage, input_tokens=input_tokens, output_tokens=output_tokens)
+    return FittedPassage(kept, fit, regenerated=True)

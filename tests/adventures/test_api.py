@@ -188,6 +188,7 @@ def test_an_entry_not_yet_generated_has_empty_fields(api):
         "audio": None,
         "error": None,
         "decision": None,
+        "level": None,
     }
 
 
