@@ -8,22 +8,24 @@ British English", QJEP 67(6)) is log10 of a word's frequency per billion words:
 Zipf 6 is once per thousand words ("casa"), 3 once per million. Band 1 holds
 the most frequent lemmas, band 6 the rarest (and words wordfreq does not know).
 
-**Band per level.** Learners' vocabulary size per CEFR level, as estimated by
-Milton (2010, "The development of vocabulary breadth across the CEFR levels",
-EUROSLA Monographs 1, 211-232; Milton & Alexiou 2009): under 1,500 lemmas at
-A1, 1,500-2,500 at A2, 2,500-3,250 at B1, 3,250-3,750 at B2, 3,750-4,500 at C1
-and 4,500-5,000 at C2 (of the 5,000 most frequent). A passage for a level may
-use what a learner at the top of that level knows: the upper end of each
-range, rounded up to 500 (A1 1,500, A2 2,500, B1 3,500, B2 4,500), C1 6,000
-(beyond the tests' 5,000 ceiling) and C2 without limit. Each count becomes a
-Zipf cut-off: lemma frequencies (wordfreq's word forms summed by their
-simplemma lemma, ``_lemma_frequencies``) ranked, and the Zipf of the lemma at
-that rank read off (``rank_cutoffs``; wordfreq 3.1.1). The five languages we
-teach agree within 0.06 (es 4.77/4.49/4.29/4.12/3.92 at ranks 1,500/2,500/
-3,500/4,500/6,000; fr 4.77/4.49/4.28/4.12/3.94; de 4.74/4.48/4.30/4.15/3.98;
-it 4.80/4.52/4.33/4.17/3.98; pt 4.79/4.51/4.31/4.15/3.96), so one table of
-floors serves them all: ``BAND_FLOORS``. A lemma is *within* a level when its
-band is at most ``LEVEL_BANDS[level]``.
+**Band per level.** Learners' vocabulary size per CEFR level, as measured
+with X_Lex by Milton & Alexiou (2009, "Vocabulary size and the Common European
+Framework of Reference for Languages", in Richards et al. (eds), Vocabulary
+Studies in First and Second Language Acquisition, Palgrave, 194-211; see also
+Milton 2010, EUROSLA Monographs 1, 211-232), for learners of English, in
+lemmas of the 5,000 most frequent: A1 under 1,500, A2 1,500-2,500, B1
+2,750-3,250, B2 3,250-3,750, C1 3,750-4,500, C2 4,500-5,000 (their learners of
+French scored lower: 1,160 at A1 to 3,525 at C2). A passage for a level may use
+what a learner at the top of that level knows: the upper end of each range,
+rounded up to 500 (A1 1,500, A2 2,500, B1 3,500, B2 4,000, C1 4,500) and, at
+C2, any word. Each count becomes a Zipf cut-off: lemma frequencies (wordfreq's
+word forms summed by their simplemma lemma, ``_lemma_frequencies``) ranked,
+and the Zipf of the lemma at that rank read off (``rank_cutoffs``; wordfreq
+3.1.1). The five languages we teach agree within 0.04 (at ranks 1,500/2,500/
+3,500/4,000/4,500: es 4.76/4.48/4.27/4.18/4.10; fr 4.76/4.48/4.27/4.19/4.12;
+de 4.74/4.47/4.28/4.20/4.13; it 4.79/4.51/4.32/4.23/4.15; pt 4.79/4.50/4.30/
+4.22/4.14), so one table, their mean, serves them all: ``BAND_FLOORS``. A lemma
+is *within* a level when its band is at most ``LEVEL_BANDS[level]``.
 
 **Fit.** Only content lemmas count (NOUN, VERB, ADJ, ADV: what learners tap;
 with no tagger, any word that is not in spaCy's stop-word list and is not
@@ -51,11 +53,11 @@ from functools import cache
 LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 
 # Zipf at or above which a lemma is in band 1, 2, ... 5; below the last, band 6.
-# Lemma ranks 1,500 / 2,500 / 3,500 / 4,500 / 6,000 (see the module docstring).
-BAND_FLOORS: tuple[float, ...] = (4.75, 4.5, 4.3, 4.15, 3.95)
+# Lemma ranks 1,500 / 2,500 / 3,500 / 4,000 / 4,500 (see the module docstring).
+BAND_FLOORS: tuple[float, ...] = (4.77, 4.49, 4.29, 4.2, 4.13)
 BANDS = tuple(range(1, len(BAND_FLOORS) + 2))  # 1..6
 # Lemmas a learner at the band's level knows, roughly (the rank of its floor).
-BAND_LEMMAS = {1: 1500, 2: 2500, 3: 3500, 4: 4500, 5: 6000, 6: None}
+BAND_LEMMAS = {1: 1500, 2: 2500, 3: 3500, 4: 4000, 5: 4500, 6: None}
 
 # The highest band whose lemmas a passage at each level may use.
 LEVEL_BANDS = {"A1": 1, "A2": 2, "B1": 3, "B2": 4, "C1": 5, "C2": 6}
@@ -81,14 +83,14 @@ def band_of_zipf(zipf: float) -> int:
 
 # Word forms of wordfreq's list summed into their lemma's frequency: the most
 # frequent ones (rarer forms add nothing that moves a lemma across a band floor).
-FAMILY_FORMS = 60000
+FAMILY_FORMS = 30000
 
 
 @cache
 def _lemma_frequencies(language: str) -> dict[str, float]:
     """``{lemma: frequency}``: wordfreq's word forms summed by lemma (simplemma),
     which is what "the frequency of a lemma" means (``pesado`` counts
-    ``pesada``, ``pesados``...). About 0.5-3 s a language, once per process."""
+    ``pesada``, ``pesados``...). About 2 s a language, once per process."""
     import heapq
 
     import simplemma
@@ -223,7 +225,7 @@ def measure(words: list[Word], *, language: str, level: str) -> LevelFit:
     )
 
 
-def rank_cutoffs(language: str, ranks: Iterable[int] = (1500, 2500, 3500, 4500, 6000)) -> dict:
+def rank_cutoffs(language: str, ranks: Iterable[int] = (1500, 2500, 3500, 4000, 4500)) -> dict:
     """The Zipf of the lemma at each rank, lemmas ranked by frequency: how
     ``BAND_FLOORS`` was derived."""
     ranked = sorted(_lemma_frequencies(language).values(), reverse=True)

@@ -64,7 +64,7 @@ class TokenSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "band": {
                 "help_text": "Frequency band of the lemma, 1 (the 1,500 most frequent lemmas) "
-                "to 6 (rarer than the 6,000 most frequent), for content words (nouns, verbs, "
+                "to 6 (rarer than the 4,500 most frequent), for content words (nouns, verbs, "
                 "adjectives, adverbs); null for the others."
             }
         }
