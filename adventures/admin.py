@@ -131,7 +131,7 @@ class ChoiceInline(ReadOnlyInline):
 
 class TokenInline(ReadOnlyInline):
     model = Token
-    fields = ("index", "sentence", "text", "lemma", "pos")
+    fields = ("index", "sentence", "text", "lemma", "pos", "band")
     readonly_fields = fields
     classes = ("collapse",)
 
@@ -154,6 +154,7 @@ class EntryAdmin(admin.ModelAdmin):
         "steps",
         "review_share",
         "is_final",
+        "level_fit_percent",
         "error_excerpt",
         "updated_at",
     )
@@ -161,6 +162,7 @@ class EntryAdmin(admin.ModelAdmin):
         "status",
         "adventure__target_language",
         "adventure__level",
+        "level_regenerated",
         "is_final",
         "created_at",
         "updated_at",
@@ -182,6 +184,19 @@ class EntryAdmin(admin.ModelAdmin):
         ("Passage", {"fields": ("text", "audio_player")}),
         ("Review words", {"fields": ("review_words", "review_words_used", "review_share")}),
         ("Error", {"fields": ("error_message", "error_detail")}),
+        (
+            "Level fit",
+            {
+                "fields": (
+                    "level_fit_percent",
+                    "level_content_lemmas",
+                    "level_words_above",
+                    "level_regenerated",
+                ),
+                "description": "How the passage fits the adventure's level: the share of its "
+                "content lemmas within the level's frequency band (langlearn/levels.py).",
+            },
+        ),
         (
             "Pipeline",
             {
@@ -208,6 +223,7 @@ class EntryAdmin(admin.ModelAdmin):
         "audio_player",
         "review_share",
         "jobs",
+        "level_fit_percent",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
@@ -242,6 +258,13 @@ class EntryAdmin(admin.ModelAdmin):
         if share is None or entry.annotated_at is None:
             return "—"
         return f"{len(entry.review_words_used)}/{len(entry.review_words)} ({share:.0%})"
+
+    @admin.display(description="level fit", ordering="level_fit")
+    def level_fit_percent(self, entry: Entry) -> str:
+        if entry.level_fit is None:
+            return "-"
+        level = entry.adventure.level
+        return f"{entry.level_fit:.0%} of content words within {level}"
 
     @admin.display(description="error")
     def error_excerpt(self, entry: Entry) -> str:
@@ -353,7 +376,7 @@ class ChoiceAdmin(ReadOnlyAdmin):
 
 @admin.register(Token)
 class TokenAdmin(ReadOnlyAdmin):
-    list_display = ("text", "lemma", "pos", "sentence", "index", "entry")
+    list_display = ("text", "lemma", "pos", "band", "sentence", "index", "entry")
     list_filter = ("pos", "entry__adventure__target_language")
     search_fields = ("text", "lemma", "entry__id")
     list_select_related = ("entry",)

@@ -90,6 +90,18 @@ class Entry(models.Model):
     # first), and those the passage's tokens have as their lemma (issue 13).
     review_words = models.JSONField(default=list, blank=True)
     review_words_used = models.JSONField(default=list, blank=True)
+    # How well the passage fits the adventure's level (``langlearn.levels``),
+    # measured when it is generated; null until then.
+    level_fit = models.FloatField(
+        null=True, blank=True, help_text="Share of its content lemmas within the level's band."
+    )
+    level_content_lemmas = models.PositiveIntegerField(null=True, blank=True)
+    level_words_above = models.JSONField(
+        default=list, blank=True, help_text="Content lemmas above the level, rarest first."
+    )
+    level_regenerated = models.BooleanField(
+        default=False, help_text="Clearly above its level, so the generator was asked once more."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -157,6 +169,11 @@ class Token(models.Model):
     text = models.CharField(max_length=200)
     lemma = models.CharField(max_length=200)
     pos = models.CharField(max_length=16, blank=True)
+    band = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Frequency band of the lemma, 1 (most frequent) to 6, for content words.",
+    )
 
     class Meta:
         ordering = ["entry", "index"]

@@ -18,12 +18,14 @@ from django.db.models import (
     Func,
     IntegerField,
     Prefetch,
+    Q,
     QuerySet,
     Sum,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from langlearn import levels
 from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
@@ -212,3 +214,49 @@ def entries_in_error(
     if adventure_id is not None:
         entries = entries.filter(adventure_id=adventure_id)
     return entries.order_by("adventure_id", "position")
+
+
+@dataclass(frozen=True)
+class LevelFitFigures:
+    """How generated passages fit their level, for one language and level."""
+
+    language: str
+    level: str
+    measured: int  # entries whose fit was measured
+    on_level: int  # of them, on level (``levels.ON_LEVEL_SHARE``)
+    regenerated: int  # of them, asked for once more
+    mean_fit: float | None
+
+    @property
+    def on_level_share(self) -> float | None:
+        return self.on_level / self.measured if self.measured else None
+
+
+def level_fit_figures(*, since: datetime | None = None) -> list[LevelFitFigures]:
+    """Per target language and level, in one query: the entries measured
+    (generated since ``since``, if given) and how many were on level."""
+    entries = Entry.objects.filter(level_content_lemmas__isnull=False)
+    if since is not None:
+        entries = entries.filter(generated_at__gte=since)
+    on_level = Q(level_fit__gte=levels.ON_LEVEL_SHARE) | Q(level_fit__isnull=True)
+    rows = (
+        entries.values("adventure__target_language", "adventure__level")
+        .annotate(
+            measured=Count("id"),
+            on_level=Count("id", filter=on_level),
+            regenerated=Count("id", filter=Q(level_regenerated=True)),
+            mean_fit=Avg("level_fit"),
+        )
+        .order_by("adventure__target_language", "adventure__level")
+    )
+    return [
+        LevelFitFigures(
+            language=row["adventure__target_language"],
+            level=row["adventure__level"],
+            measured=row["measured"],
+            on_level=row["on_level"],
+            regenerated=row["regenerated"],
+            mean_fit=row["mean_fit"],
+        )
+        for row in rows
+    ]

@@ -27,7 +27,7 @@ from outbound.errors import ProviderError
 from outbound.gemini.wav import join_wavs
 from outbound.roles import Speech, passage_problem
 
-from . import selectors, services
+from . import levelfit, selectors, services
 from .models import Entry
 from .selectors import Passage
 
@@ -96,9 +96,10 @@ async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
 
 async def generate(entry: Entry) -> None:
     request = await db(selectors.generation_request)(entry=entry)
+    generator = factory.get_generator()
 
     async def usable_passage():
-        passage = await factory.get_generator().generate(request)
+        passage = await generator.generate(request)
         problem = passage_problem(passage.sentences, passage.choices, is_final=entry.is_final)
         if problem:
             # Unusable for a learner; the model may well do better next time.
@@ -108,8 +109,14 @@ async def generate(entry: Entry) -> None:
         return passage
 
     passage = await call_provider("generate", usable_passage)
+    # Measured against the adventure's level; asked once more if clearly above it.
+    fitted = await levelfit.fit_to_level(passage, request, generator)
     await db(services.entry_record_generation)(
-        entry=entry, passage=passage, review_words=request.review_words
+        entry=entry,
+        passage=fitted.passage,
+        review_words=request.review_words,
+        level_fit=fitted.fit,
+        regenerated=fitted.regenerated,
     )
 
 

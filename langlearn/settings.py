@@ -378,6 +378,16 @@ STUB_FAULTS = parse_faults(env_str("STUB_FAULTS"))
 # "translate=30%" fails a random 30 % of calls; the seed makes a run repeatable.
 STUB_FAULT_SEED = env_int("STUB_FAULT_SEED", 0)
 STUB_CALL_LOG = env_str("STUB_CALL_LOG")
+# The off-level drill (issue 17): "first" puts each stub passage clearly above
+# the learner's level until it is asked again; "always" even then.
+STUB_OFF_LEVEL = env_str("STUB_OFF_LEVEL").strip().lower()
+if STUB_OFF_LEVEL not in {"", "first", "always"}:
+    raise ImproperlyConfigured(
+        f"STUB_OFF_LEVEL: expected first or always (or nothing), got {STUB_OFF_LEVEL!r}"
+    )
+# Level fit (issue 17, langlearn/levels.py): ask the generator once more when a
+# passage is clearly above the learner's level.
+LEVEL_FIT_RETRY = env_bool("LEVEL_FIT_RETRY", default=True)
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
 DEEPL_API_KEY = env_secret("DEEPL_API_KEY")
 GEMINI_API_KEY = env_secret("GEMINI_API_KEY")

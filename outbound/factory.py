@@ -69,12 +69,19 @@ def get_voice() -> Voice:
 
 
 @cache
+def get_lemmatizer() -> Annotator:
+    """The annotator itself, never drilled: what the generate step measures a
+    passage's level with (``adventures.levelfit``), offline, in about a ms."""
+    from .spacy.client import SpacyAnnotator
+
+    return SpacyAnnotator(settings.SPACY_MODELS)
+
+
+@cache
 def get_annotator() -> Annotator:
     # spaCy runs offline and needs no key: it is the annotator, stubbed or not.
     # Only the drills (a wait, faults, the call log) make it a stub.
-    from .spacy.client import SpacyAnnotator
-
-    annotator = SpacyAnnotator(settings.SPACY_MODELS)
+    annotator = get_lemmatizer()
     if drills.configured("annotate"):
         from .spacy.stub import DrilledAnnotator
 
@@ -96,6 +103,7 @@ def reset() -> None:
         get_translator,
         get_voice,
         get_annotator,
+        get_lemmatizer,
         get_audio_storage,
     ):
         factory.cache_clear()

@@ -40,6 +40,9 @@ class GenerationRequest:
     # Lemmas the learner is learning, due for review soonest first: the passage
     # should use them naturally (in whatever form the sentence needs).
     review_words: list[str] = field(default_factory=list)
+    # Words of an earlier attempt above the learner's level (``langlearn.levels``):
+    # when set, the passage is being asked for once more, without them.
+    off_level_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ def passage_problem(sentences: list[str], choices: list[str], *, is_final: bool)
 
 
 class StoryGenerator(Protocol):
+    # Whether asking again with ``off_level_words`` can give a simpler passage
+    # (the stub's fixed story cannot, unless its drill says so).
+    @property
+    def follows_level_hints(self) -> bool: ...
+
     async def generate(self, request: GenerationRequest) -> GeneratedPassage: ...
 
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from adventures.models import Adventure, Audio, Choice, Entry, Sentence, Token
+from langlearn import levels
 from outbound import factory
 from vocabulary.models import LemmaStatus
 
@@ -69,7 +70,14 @@ class TokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Token
-        fields = ["id", "text", "lemma", "pos", "sentence", "status", "word_id", "review"]
+        fields = ["id", "text", "lemma", "pos", "sentence", "band", "status", "word_id", "review"]
+        extra_kwargs = {
+            "band": {
+                "help_text": "Frequency band of the lemma, 1 (the 1,500 most frequent lemmas) "
+                "to 6 (rarer than the 4,500 most frequent), for content words (nouns, verbs, "
+                "adjectives, adverbs); null for the others."
+            }
+        }
 
     def get_review(self, token: Token) -> bool:
         return token.lemma.lower() in self.context.get("review_lemmas", ())
@@ -98,6 +106,35 @@ class AudioSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
+class LevelFitSerializer(serializers.Serializer):
+    """How the passage fits the adventure's level (``langlearn.levels``), and
+    how much of it the requesting learner already knows."""
+
+    fit = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of the passage's content lemmas within the level's frequency band "
+        "(null without content words).",
+    )
+    on_level = serializers.BooleanField(
+        help_text=f"fit is at least {levels.ON_LEVEL_SHARE:.0%} (or there is nothing to measure)."
+    )
+    content_lemmas = serializers.IntegerField(help_text="Distinct content lemmas measured.")
+    words_above = serializers.ListField(
+        child=serializers.CharField(), help_text="The lemmas above the level, rarest first."
+    )
+    regenerated = serializers.BooleanField(
+        help_text="The first passage was clearly above the level, so it was asked for once more."
+    )
+    known_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of the entry's content lemmas you have marked known "
+        "(null until the entry is annotated).",
+    )
+    new_words = serializers.IntegerField(
+        help_text="Distinct content lemmas of the entry you have no word for."
+    )
+
+
 class DecisionRefSerializer(serializers.Serializer):
     choice_id = serializers.UUIDField()
 
@@ -120,6 +157,7 @@ class EntrySerializer(serializers.ModelSerializer):
         help_text="Of review_words, those the passage uses (a token has it as its lemma); "
         "null until the passage is annotated."
     )
+    level = serializers.SerializerMethodField()
 
     class Meta:
         model = Entry
@@ -136,6 +174,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "decision",
             "review_words",
             "review_words_used",
+            "level",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
@@ -159,3 +198,30 @@ class EntrySerializer(serializers.ModelSerializer):
     def get_decision(self, entry: Entry) -> dict | None:
         decision = getattr(entry, "decision", None)
         return {"choice_id": decision.choice_id} if decision else None
+
+    @extend_schema_field(LevelFitSerializer(allow_null=True))
+    def get_level(self, entry: Entry) -> dict | None:
+        """Null until the passage is measured (or for entries generated before)."""
+        if entry.level_content_lemmas is None:
+            return None
+        # The learner's figures: from the tokens and the statuses the view
+        # already read (``token_words``), no further query.
+        words = self.context.get("token_words", {})
+        lemmas: dict[str, str] = {}
+        for token in entry.tokens.all():
+            if token.band is not None:
+                word = words.get(token.id)
+                status = word.status if word else LemmaStatus.NEW
+                lemmas.setdefault(token.lemma.lower(), status)
+        statuses = list(lemmas.values())
+        return {
+            "fit": entry.level_fit,
+            "on_level": entry.level_fit is None or entry.level_fit >= levels.ON_LEVEL_SHARE,
+            "content_lemmas": entry.level_content_lemmas,
+            "words_above": entry.level_words_above,
+            "regenerated": entry.level_regenerated,
+            "known_share": (
+                statuses.count(LemmaStatus.KNOWN) / len(statuses) if statuses else None
+            ),
+            "new_words": statuses.count(LemmaStatus.NEW),
+        }

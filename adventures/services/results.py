@@ -15,6 +15,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from langlearn import levels
 from outbound.roles import AnnotatedToken, GeneratedPassage
 
 from .. import weaving
@@ -25,10 +26,16 @@ TITLE_LENGTH = 200
 
 @transaction.atomic
 def entry_record_generation(
-    *, entry: Entry, passage: GeneratedPassage, review_words: list[str] | None = None
+    *,
+    entry: Entry,
+    passage: GeneratedPassage,
+    review_words: list[str] | None = None,
+    level_fit: levels.LevelFit | None = None,
+    regenerated: bool = False,
 ) -> None:
     """The passage, its choices and what the LLM billed; the story's title
-    with the first passage; the learner's words it was asked to use."""
+    with the first passage; the learner's words it was asked to use; how well
+    it fits the level, when measured."""
     sentences = [s.strip() for s in passage.sentences if s.strip()]
     Sentence.objects.filter(entry=entry).delete()
     Choice.objects.filter(entry=entry).delete()
@@ -47,11 +54,23 @@ def entry_record_generation(
         review_words=list(review_words or []),
         review_words_used=[],
         updated_at=now,
+        **_level_fields(level_fit, regenerated),
     )
     if entry.position == 1 and passage.title:
         Adventure.objects.filter(id=entry.adventure_id).update(
             title=passage.title.strip()[:TITLE_LENGTH], updated_at=now
         )
+
+
+def _level_fields(fit: levels.LevelFit | None, regenerated: bool) -> dict:
+    if fit is None:
+        return {}
+    return {
+        "level_fit": fit.share,
+        "level_content_lemmas": fit.content_lemmas,
+        "level_words_above": fit.above,
+        "level_regenerated": regenerated,
+    }
 
 
 @transaction.atomic
@@ -73,28 +92,36 @@ def entry_record_translation(
     )
 
 
-@transaction.atomic
 def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None:
-    """The passage's tokens with their lemmas and parts of speech, in order,
-    and which of the words the passage was asked to use it does use."""
-    Token.objects.filter(entry_id=entry_id).delete()
-    Token.objects.bulk_create(
-        Token(
-            entry_id=entry_id,
-            index=i,
-            sentence=token.sentence,
-            text=token.text[:200],
-            lemma=token.lemma[:200],
-            pos=token.pos[:16],
+    """The passage's tokens with their lemmas, parts of speech and, for
+    content words, the frequency band of the lemma (``langlearn.levels``;
+    looked up before the transaction: the first lookup of a language loads
+    its frequencies, a second or two), and which of the words the passage was
+    asked to use it does use."""
+    language = Entry.objects.values_list("adventure__target_language", flat=True).get(id=entry_id)
+    bands = levels.content_bands(
+        [levels.Word(t.text, t.lemma, t.pos, t.sentence) for t in tokens], language=language
+    )
+    with transaction.atomic():
+        Token.objects.filter(entry_id=entry_id).delete()
+        Token.objects.bulk_create(
+            Token(
+                entry_id=entry_id,
+                index=i,
+                sentence=token.sentence,
+                text=token.text[:200],
+                lemma=token.lemma[:200],
+                pos=token.pos[:16],
+                band=band,
+            )
+            for i, (token, band) in enumerate(zip(tokens, bands, strict=True))
         )
-        for i, token in enumerate(tokens)
-    )
-    requested = Entry.objects.filter(id=entry_id).values_list("review_words", flat=True).first()
-    used = weaving.used_review_words(requested or [], (token.lemma for token in tokens))
-    now = timezone.now()
-    Entry.objects.filter(id=entry_id).update(
-        annotated_at=now, review_words_used=used, updated_at=now
-    )
+        requested = Entry.objects.filter(id=entry_id).values_list("review_words", flat=True).first()
+        used = weaving.used_review_words(requested or [], (token.lemma for token in tokens))
+        now = timezone.now()
+        Entry.objects.filter(id=entry_id).update(
+            annotated_at=now, review_words_used=used, updated_at=now
+        )
 
 
 @transaction.atomic

@@ -152,6 +152,12 @@ def build_prompt(request: GenerationRequest) -> str:
         )
     if request.review_words:
         lines.append(review_words_instruction(request.review_words, level))
+    if request.off_level_words:
+        lines.append(
+            "Keep to the learner's level: an earlier draft of this passage used words "
+            f"too rare for CEFR {level} ({', '.join(request.off_level_words)}). Do not use "
+            "them; say it with common, everyday words instead."
+        )
     if request.is_final:
         lines.append(
             "This is the final passage: bring the story to a satisfying conclusion. "
@@ -165,6 +171,8 @@ def build_prompt(request: GenerationRequest) -> str:
 
 
 class AnthropicGenerator:
+    follows_level_hints = True
+
     def __init__(
         self,
         *,

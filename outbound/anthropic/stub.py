@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.conf import settings
+
 from outbound.errors import ProviderError
 from outbound.roles import GeneratedPassage, GenerationRequest
 from outbound.stubs import corpus
@@ -25,7 +27,18 @@ class StubGenerator:
     led to it; the final passage concludes the story and offers no choices.
     The learner's words to review (``request.review_words``), if any, come in
     one sentence after the scene's (``REVIEW_SENTENCE``).
+
+    Its story is the same at every level, so asking again for simpler words
+    cannot help, and it says so (``follows_level_hints``) unless the off-level
+    drill is on: ``STUB_OFF_LEVEL=first`` adds a sentence of rare words
+    (``corpus.OFF_LEVEL``) to each passage and leaves it out when asked again
+    with ``off_level_words``; ``always`` makes the re-ask worse still (both
+    sentences), so the first passage is the better one.
     """
+
+    @property
+    def follows_level_hints(self) -> bool:
+        return bool(settings.STUB_OFF_LEVEL)
 
     async def generate(self, request: GenerationRequest) -> GeneratedPassage:
         await stub_delay("generate")
@@ -47,6 +60,7 @@ class StubGenerator:
         if request.review_words:
             listed = ", ".join(request.review_words)
             sentences.append(REVIEW_SENTENCE[column].format(words=listed))
+        sentences.extend(self._off_level(request, column))
         choices = [choice.text[column] for choice in scene.choices]
         words = sum(len(s.split()) for s in sentences + choices)
         return GeneratedPassage(
@@ -56,3 +70,10 @@ class StubGenerator:
             input_tokens=200 + 40 * len(request.history),
             output_tokens=int(words * 1.6),
         )
+
+    def _off_level(self, request: GenerationRequest, column: int) -> list[str]:
+        drill = settings.STUB_OFF_LEVEL
+        if not drill or (drill == "first" and request.off_level_words):
+            return []
+        rows = corpus.OFF_LEVEL if request.off_level_words else corpus.OFF_LEVEL[:1]
+        return [row[column] for row in rows]

@@ -377,13 +377,36 @@ FINALE = Scene(
 )
 
 
+# Sentences of rare words, for the off-level drill (``STUB_OFF_LEVEL``): the
+# stub adds the first to a passage to put it clearly above the learner's level,
+# and the second too when the drill says the re-ask must not help either.
+OFF_LEVEL: tuple[Row, Row] = (
+    (
+        "The alchemist scrutinises a rusty astrolabe and an ornate reliquary.",
+        "El alquimista escudriña un astrolabio herrumbroso y un relicario ornamentado.",
+        "L'alchimiste scrute un astrolabe rouillé et un reliquaire ouvragé.",
+        "Der Alchemist mustert ein verrostetes Astrolabium und ein verziertes Reliquiar.",
+        "L'alchimista scruta un astrolabio arrugginito e un reliquiario ornato.",
+        "O alquimista perscruta um astrolábio ferrugento e um relicário ornamentado.",
+    ),
+    (
+        "A taciturn cartographer annotates palimpsests with cinnabar and vermilion.",
+        "Un cartógrafo taciturno anota palimpsestos con cinabrio y bermellón.",
+        "Un cartographe taciturne annote des palimpsestes au cinabre et au vermillon.",
+        "Ein wortkarger Kartograf beschriftet Palimpseste mit Zinnober und Mennige.",
+        "Un cartografo taciturno annota palinsesti con cinabro e vermiglione.",
+        "Um cartógrafo taciturno anota palimpsestos com cinábrio e vermelhão.",
+    ),
+)
+
+
 def scene_for(position: int, *, is_final: bool) -> Scene:
     """The scene told at ``position`` (1-based); middle scenes repeat in long stories."""
     return FINALE if is_final else SCENES[(position - 1) % len(SCENES)]
 
 
 def _index() -> dict[str, dict[str, Row]]:
-    rows: list[Row] = [TITLE]
+    rows: list[Row] = [TITLE, *OFF_LEVEL]
     for scene in (*SCENES, FINALE):
         rows.extend(scene.sentences)
         for choice in scene.choices:

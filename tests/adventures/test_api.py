@@ -190,6 +190,7 @@ def test_an_entry_not_yet_generated_has_empty_fields(api):
         "decision": None,
         "review_words": [],
         "review_words_used": None,
+        "level": None,
     }
 
 

@@ -53,7 +53,7 @@ def test_tokens_carry_the_learners_status_and_word_id(api, learner):
     }
     # Fields are only added: the old ones are all there, with the token's id.
     assert set(tokens["Los"]) == {
-        *("id", "text", "lemma", "pos", "sentence", "status", "word_id", "review")
+        *("id", "text", "lemma", "pos", "sentence", "band", "status", "word_id", "review")
     }
     assert tokens["Los"]["id"] == Token.objects.get(entry=entry, text="Los").id
 

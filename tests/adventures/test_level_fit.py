@@ -1,0 +1,288 @@
+"""Level fit (issue 17): the bands per CEFR level, the measure the generate
+step records, and the one extra call for a passage clearly above its level."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from adventures import services
+from adventures.models import CefrLevel, Entry
+from langlearn import levels
+from outbound.anthropic.client import build_prompt
+from outbound.roles import GenerationRequest
+from outbound.stubs import corpus
+
+from tests.support.api import client_for
+from tests.support.factories import make_user
+from tests.support.pipeline import run_pipeline
+
+ES = corpus.LANGUAGES.index("es")
+RARE, RARER = (row[ES] for row in corpus.OFF_LEVEL)
+
+
+def test_every_level_has_a_band_and_the_bands_widen_with_the_level():
+    assert set(levels.LEVELS) == set(CefrLevel.values) == set(levels.LEVEL_BANDS)
+    expected = [levels.LEVEL_BANDS[level] for level in levels.LEVELS]
+    assert expected == sorted(expected)
+    assert len(set(expected)) == len(expected)  # each level allows more than the one below
+    assert set(expected) <= set(levels.BANDS)
+    assert levels.LEVEL_BANDS["C2"] == levels.BANDS[-1]  # C2: any word
+    assert list(levels.BAND_FLOORS) == sorted(levels.BAND_FLOORS, reverse=True)
+    # Every Zipf value falls in exactly one band.
+    assert levels.band_of_zipf(7.0) == 1
+    assert levels.band_of_zipf(levels.BAND_FLOORS[0]) == 1
+    assert levels.band_of_zipf(levels.BAND_FLOORS[-1] - 0.01) == levels.BANDS[-1]
+    assert levels.band_of_zipf(0.0) == levels.BANDS[-1]
+    assert levels.CLEARLY_OFF_SHARE < levels.ON_LEVEL_SHARE <= 1
+
+
+def test_the_floors_are_the_measured_zipf_of_each_lemma_rank():
+    """The table in langlearn/levels.py is what wordfreq gives today (±0.04)."""
+    for language in ("es", "fr"):
+        cutoffs = levels.rank_cutoffs(language)
+        for floor, zipf in zip(levels.BAND_FLOORS, cutoffs.values(), strict=True):
+            assert zipf == pytest.approx(floor, abs=0.04)
+
+
+def test_common_words_are_in_band_one_and_rare_ones_far_above_a1():
+    assert levels.band("casa", "es") == 1
+    assert levels.band("ser", "es") == 1
+    assert levels.band("Haus", "de") == 1
+    assert levels.band("astrolabio", "es") == levels.BANDS[-1]
+    assert not levels.within(levels.band("acantilado", "es"), "A2")
+    assert levels.within(levels.band("acantilado", "es"), "C2")
+
+
+def _words(*sentences: str) -> list[levels.Word]:
+    from outbound.spacy.client import SpacyAnnotator
+
+    tokens = SpacyAnnotator().annotate_sync(list(sentences), "es")
+    return [levels.Word(t.text, t.lemma, t.pos, t.sentence) for t in tokens]
+
+
+def test_a_plain_passage_is_on_level_and_a_rare_one_clearly_off():
+    plain = levels.measure(
+        _words("Tu casa es grande.", "Hoy comes pan con tu amigo."), language="es", level="A1"
+    )
+    assert plain.on_level
+    assert not plain.clearly_off
+    assert plain.share == 1.0
+    rare = levels.measure(_words(RARE), language="es", level="A2")
+    assert rare.clearly_off
+    assert "astrolabio" in rare.above
+    # Names and function words do not count.
+    named = levels.measure(
+        _words("Tu amigo Pedro vive en la casa de María."), language="es", level="A1"
+    )
+    assert named.content_lemmas == 3  # amigo, vivir, casa
+
+
+def test_the_learners_own_words_to_review_are_not_held_against_the_level():
+    from adventures import levelfit
+    from outbound.roles import GeneratedPassage
+
+    passage = GeneratedPassage(sentences=[RARE], choices=[])
+    plain = GenerationRequest("es", "A2", "", 1, False)
+    asked = GenerationRequest("es", "A2", "", 1, False, review_words=["Astrolabio"])
+    assert "astrolabio" in asyncio.run(levelfit.measure(passage, plain)).above
+    # The learner asked for it (a word they are learning): never named as too rare.
+    assert "astrolabio" not in asyncio.run(levelfit.measure(passage, asked)).above
+
+
+def test_the_prompt_names_the_words_to_avoid():
+    request = GenerationRequest(
+        target_language="es",
+        level="A2",
+        theme="the sea",
+        position=1,
+        is_final=False,
+        off_level_words=("astrolabio", "relicario"),
+    )
+    prompt = build_prompt(request)
+    assert "astrolabio, relicario" in prompt
+    assert "CEFR A2" in prompt
+    plain = build_prompt(GenerationRequest("es", "A2", "", 1, False))
+    assert "too rare" not in plain
+
+
+# --- Through the pipeline (stub providers, in this process) ---------------------
+
+
+@pytest.fixture
+def call_log(settings, tmp_path: Path) -> Path:
+    log = tmp_path / "calls.log"
+    settings.STUB_CALL_LOG = str(log)
+    return log
+
+
+def generate_calls(log: Path) -> int:
+    return Counter(log.read_text().split())["generate"]
+
+
+def first_entry(level: str) -> Entry:
+    adventure = services.adventure_create(user=make_user(), target_language="es", level=level)
+    return run_pipeline(adventure.entries.get())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_off_level_passage_is_asked_for_once_more_and_the_better_one_kept(settings, call_log):
+    settings.STUB_OFF_LEVEL = "first"
+    entry = first_entry("A2")
+    assert generate_calls(call_log) == 2
+    # The second passage left the rare words out, and is the one the learner gets.
+    assert RARE not in entry.text
+    assert entry.level_regenerated
+    assert "astrolabio" not in entry.level_words_above
+    assert entry.level_fit is not None
+    assert entry.level_content_lemmas > 0
+    # Both calls are paid for (the stub bills 200 input tokens a call here).
+    assert entry.llm_input_tokens == 2 * 200
+    assert entry.status == Entry.Status.COMPLETE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_never_more_than_one_extra_call_and_a_worse_second_passage_is_dropped(settings, call_log):
+    settings.STUB_OFF_LEVEL = "always"
+    entry = first_entry("A2")
+    assert generate_calls(call_log) == 2
+    assert RARE in entry.text  # the first passage, the better of the two
+    assert RARER not in entry.text
+    assert entry.level_regenerated
+    assert "astrolabio" in entry.level_words_above
+    assert entry.llm_input_tokens == 2 * 200
+    # The tokens stored are those of the passage kept, with their bands.
+    band = entry.tokens.get(text="astrolabio").band
+    assert band == levels.BANDS[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_on_level_passage_costs_no_extra_call(settings, call_log):
+    settings.STUB_OFF_LEVEL = "first"
+    entry = first_entry("C2")  # every word is within C2
+    assert generate_calls(call_log) == 1
+    assert not entry.level_regenerated
+    assert entry.level_fit == 1.0
+    assert entry.llm_input_tokens == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_drill_or_with_the_retry_off_the_fit_is_recorded_only(settings, call_log):
+    entry = first_entry("A2")  # the stub's story cannot get simpler: it does not offer to
+    assert generate_calls(call_log) == 1
+    assert not entry.level_regenerated
+    assert entry.level_fit is not None
+    assert entry.level_fit < levels.ON_LEVEL_SHARE
+
+    settings.STUB_OFF_LEVEL = "first"
+    settings.LEVEL_FIT_RETRY = False
+    entry = first_entry_for_another_learner("A2")
+    assert generate_calls(call_log) == 2  # one for each entry
+    assert RARE in entry.text
+    assert not entry.level_regenerated
+
+
+def first_entry_for_another_learner(level: str) -> Entry:
+    user = make_user(username="bea")
+    adventure = services.adventure_create(user=user, target_language="es", level=level)
+    return run_pipeline(adventure.entries.get())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_entry_payload_carries_the_fit_the_bands_and_the_learners_figures(settings):
+    settings.STUB_OFF_LEVEL = "always"
+    user = make_user()
+    adventure = services.adventure_create(user=user, target_language="es", level="A2")
+    entry = run_pipeline(adventure.entries.get())
+    client = client_for(user)
+    url = f"/api/adventures/{adventure.id}/entries/{entry.id}"
+
+    body = client.get(url).json()
+    level = body["level"]
+    assert level["fit"] == pytest.approx(entry.level_fit)
+    assert level["on_level"] is False
+    assert level["regenerated"] is True
+    assert "astrolabio" in level["words_above"]
+    content = {t["lemma"].lower() for t in body["tokens"] if t["band"] is not None}
+    assert level["new_words"] == len(content)
+    assert level["known_share"] == 0
+    bands = {t["text"]: t["band"] for t in body["tokens"]}
+    assert bands["astrolabio"] == 6
+    assert bands["."] is None
+
+    # Marking the page known moves the learner's figures, not the passage's.
+    assert client.post(f"{url}/known").status_code == 200
+    level = client.get(url).json()["level"]
+    assert level["known_share"] == 1
+    assert level["new_words"] == 0
+    assert level["fit"] == pytest.approx(entry.level_fit)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stats_command_gives_the_share_on_level_per_language_and_level(settings):
+    first_entry("C2")
+    first_entry_for_another_learner("A2")
+    out = StringIO()
+    call_command("level_fit", "--json", stdout=out)
+    rows = {(r["language"], r["level"]): r for r in json.loads(out.getvalue())["rows"]}
+    assert rows[("es", "C2")]["on_level_share"] == 1
+    assert rows[("es", "C2")]["measured"] == 1
+    assert rows[("es", "A2")]["on_level"] == 0
+    text = StringIO()
+    call_command("level_fit", stdout=text)
+    assert "es       C2" in text.getvalue()
+
+
+def test_the_openapi_schema_documents_the_level_fields():
+    from drf_spectacular.generators import SchemaGenerator
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    entry = components["Entry"]["properties"]["level"]
+    assert entry["nullable"] is True
+    assert entry["allOf"][0]["$ref"].endswith("/LevelFit")
+    fit = components["LevelFit"]
+    assert set(fit["required"]) == {
+        "fit",
+        "on_level",
+        "content_lemmas",
+        "words_above",
+        "regenerated",
+        "known_share",
+        "new_words",
+    }
+    assert fit["properties"]["fit"]["nullable"] is True
+    band = components["Token"]["properties"]["band"]
+    assert band["type"] == "integer"
+    assert band["nullable"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_shows_the_fit_on_the_entry_within_the_query_bound(
+    settings, django_assert_max_num_queries
+):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.STUB_OFF_LEVEL = "always"
+    entry = first_entry("A2")
+    console = Client()
+    console.force_login(get_user_model().objects.create_superuser("staff", password="x-pass-12"))
+    change = reverse("admin:adventures_entry_change", args=[entry.pk])
+    listing = reverse("admin:adventures_entry_changelist")
+    with django_assert_max_num_queries(15):
+        page = console.get(change)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"{entry.level_fit:.0%} of content words within A2" in html
+    assert "astrolabio" in html  # among the words above the level, and a token's band
+    assert "Level fit" in html
+    with django_assert_max_num_queries(15):
+        rows = console.get(listing + "?level_regenerated__exact=1")
+    assert f"{entry.level_fit:.0%} of content words within A2" in rows.content.decode()
