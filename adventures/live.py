@@ -143,6 +143,18 @@ class Hub:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 10.0)
 
+    async def aclose(self) -> None:
+        """Close both connections (the tests do, for each event loop they run)."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        self.listening.clear()
+        if self._query is not None:
+            await self._query.close()
+            self._query = None
+
     # --- reads -----------------------------------------------------------------------
 
     async def fetch(self, query: str, params: list[Any]) -> list[tuple]:
@@ -234,18 +246,21 @@ async def stream(the_hub: Hub, subscription: Subscription, *, last_id: int) -> A
     try:
         yield f"retry: {settings.EVENTS_RETRY_MS}\n\n"
         # Subscribed before reading: an event committed from here on is either
-        # in this read or in the queue (or both: ids tell them apart).
-        for event in await the_hub.events_after(adventure_id, last_id):
-            last_id = event["event_id"]
-            yield _event_text(event)
+        # in these reads or in the queue (or both: ids tell them apart). The
+        # status is read first: the newest event read after it, if any, is
+        # newer still (each event carries the adventure's status then).
         rows = await the_hub.fetch(
             f"SELECT status FROM {Adventure._meta.db_table} WHERE id = %s",
             [adventure_id],
         )
         if not rows:
             return  # deleted meanwhile
-        if rows[0][0] in SETTLED:
-            yield _end_text(rows[0][0])
+        current = rows[0][0]
+        for event in await the_hub.events_after(adventure_id, last_id):
+            last_id, current = event["event_id"], event["adventure_status"]
+            yield _event_text(event)
+        if current in SETTLED:
+            yield _end_text(current)
             return
         while True:
             try:

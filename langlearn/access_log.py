@@ -7,7 +7,7 @@ the request line and in the Referer (a token or password sent as
 custom ``--access-logformat`` may ask for, such as ``{authorization}i``)
 with the project's redaction (``langlearn.logging.redact_text``).
 
-Under the ASGI server (``-k uvicorn_worker.UvicornWorker``: ``run.py serve``,
+Under the ASGI server (``-k langlearn.asgi_worker.UvicornWorker``: ``run.py serve``,
 ``compose/start-api``) uvicorn writes the access line itself, through the
 handlers of this logger's access log: ``UvicornAccessFilter`` on those handlers
 takes the query string out of its path and scrubs the rest. uvicorn's line has

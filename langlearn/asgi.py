@@ -1,4 +1,5 @@
-"""The web server's entry point: ``gunicorn langlearn.asgi -k uvicorn_worker.UvicornWorker``.
+"""The web server's entry point (``run.py serve``, ``compose/start-api``):
+``gunicorn langlearn.asgi -k langlearn.asgi_worker.UvicornWorker``.
 
 Sync views run as before (in threads); the events stream
 (``adventures.live``) is async and holds no thread while it waits.

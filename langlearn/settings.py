@@ -168,6 +168,9 @@ if env_str("LANGLEARN_SERVER") == "asgi":
         "max_idle": 60,
         "timeout": 10,
     }
+    # CONN_HEALTH_CHECKS on: a connection is checked as it leaves the pool, so
+    # after a database restart no request gets a dead one.
+    _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
