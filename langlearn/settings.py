@@ -327,6 +327,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The events stream (issue 14), an async view the generator cannot see.
+        "adventures.api.events.openapi_events",
+    ],
     # Adventures and entries both have a "status", with different values.
     "ENUM_NAME_OVERRIDES": {
         "AdventureStatusEnum": "adventures.models.Adventure.Status",

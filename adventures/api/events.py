@@ -115,3 +115,86 @@ async def adventure_events(request: HttpRequest, adventure_id: UUID) -> HttpResp
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
+
+
+# --- OpenAPI ---------------------------------------------------------------------------
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+EVENT_STREAM_DESCRIPTION = """\
+Server-Sent Events (`text/event-stream`), one per change of an entry's status:
+
+    id: 42
+    data: {"id": "<entry id>", "position": 2, "status": "complete", "adventure_status": "active"}
+
+First the events after `Last-Event-ID` (all of them without it), then each change
+as it commits; a comment line `: heartbeat` while nothing happens; once the
+adventure is `completed` or `error`, a last event `end`
+(`event: end` / `data: {"adventure_status": "completed"}`) and the stream closes
+(close your `EventSource` on it). Authenticate with the `Authorization` header, or
+with `?ticket=` from `POST …/events/ticket` (browsers' `EventSource` cannot send
+headers)."""
+
+
+def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular postprocessing hook: the events stream is a plain async
+    Django view, which the generator does not see; describe it here."""
+    result.setdefault("components", {}).setdefault("securitySchemes", {})["eventTicket"] = {
+        "type": "apiKey",
+        "in": "query",
+        "name": "ticket",
+        "description": "A ticket from POST /api/adventures/{adventure_id}/events/ticket.",
+    }
+    result["paths"]["/api/adventures/{adventure_id}/events"] = {
+        "get": {
+            "operationId": "adventures_events_stream",
+            "summary": "Live status: an event each time one of the adventure's entries "
+            "changes status",
+            "description": EVENT_STREAM_DESCRIPTION,
+            "tags": ["adventures"],
+            "security": [{"jwtAuth": []}, {"eventTicket": []}],
+            "parameters": [
+                {
+                    "in": "path",
+                    "name": "adventure_id",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                {
+                    "in": "header",
+                    "name": "Last-Event-ID",
+                    "required": False,
+                    "description": "Resume after this event (EventSource sends it "
+                    "when it reconnects).",
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                },
+                {
+                    "in": "query",
+                    "name": "last_event_id",
+                    "required": False,
+                    "description": "As Last-Event-ID, for a new EventSource.",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The event stream.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "400": _error_response("Last-Event-ID is not an event id."),
+                "401": _error_response(
+                    "No token or ticket, or a bad, expired or revoked one, or a ticket "
+                    "for another adventure."
+                ),
+                "404": _error_response("Not found, or not yours."),
+                "503": _error_response("The service is briefly unavailable: try again."),
+            },
+        }
+    }
+    return result

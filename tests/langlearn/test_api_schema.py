@@ -17,7 +17,7 @@ import yaml
 
 from langlearn import languages
 
-from tests.support.processes import ROOT, Process, subprocess_env, wait_for
+from tests.support.processes import ASGI, ROOT, Process, subprocess_env, wait_for
 
 
 @pytest.mark.slow
@@ -97,7 +97,12 @@ def test_schemathesis_finds_no_schema_violations(tmp_path: Path):
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = Process(
-        [str(ROOT / ".venv/bin/gunicorn"), "langlearn.wsgi", "--bind", f"127.0.0.1:{port}"],
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            *ASGI,
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         subprocess_env(
             tmp_path,
             DEBUG="false",
