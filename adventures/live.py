@@ -239,10 +239,14 @@ async def stream(the_hub: Hub, subscription: Subscription, *, last_id: int) -> A
 
     Events after ``last_id`` from the table first, then live ones; a comment
     every ``EVENTS_HEARTBEAT_SECONDS``; an ``end`` event, then the end, once
-    the adventure is ``completed`` or ``error``.
+    the adventure is ``completed`` or ``error``. After ``EVENTS_STREAM_SECONDS``
+    the stream closes without ``end``: EventSource reconnects, with
+    ``Last-Event-ID``, possibly to another web process.
     """
     adventure_id = subscription.adventure_id
     heartbeat = settings.EVENTS_HEARTBEAT_SECONDS
+    loop = asyncio.get_running_loop()
+    closes_at = loop.time() + settings.EVENTS_STREAM_SECONDS
     try:
         yield f"retry: {settings.EVENTS_RETRY_MS}\n\n"
         # Subscribed before reading: an event committed from here on is either
@@ -263,10 +267,14 @@ async def stream(the_hub: Hub, subscription: Subscription, *, last_id: int) -> A
             yield _end_text(current)
             return
         while True:
+            left = closes_at - loop.time()
+            if left <= 0:
+                return
             try:
-                item = await asyncio.wait_for(subscription.queue.get(), heartbeat)
+                item = await asyncio.wait_for(subscription.queue.get(), min(heartbeat, left))
             except TimeoutError:
-                yield ": heartbeat\n\n"
+                if loop.time() < closes_at:
+                    yield ": heartbeat\n\n"
                 continue
             if subscription.stale:
                 subscription.stale = False

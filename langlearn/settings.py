@@ -349,6 +349,9 @@ SPECTACULAR_SETTINGS = {
 # keeps proxies from closing an idle stream; a ticket is good this long.
 EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
 EVENTS_TICKET_SECONDS = env_int("EVENTS_TICKET_SECONDS", 60, minimum=1)
+# A stream closes after this long (EventSource reconnects and resumes), so
+# that no connection outlives a deploy or a proxy's limit by much.
+EVENTS_STREAM_SECONDS = env_float("EVENTS_STREAM_SECONDS", 1800.0)
 # What the stream tells EventSource to wait before reconnecting.
 EVENTS_RETRY_MS = env_int("EVENTS_RETRY_MS", 2000, minimum=0)
 

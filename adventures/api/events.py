@@ -142,6 +142,26 @@ with `?ticket=` from `POST …/events/ticket` (browsers' `EventSource` cannot se
 headers)."""
 
 
+# One event of the stream, as an EventSource sees it (``data`` is JSON text).
+EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "The event id (a whole number)."},
+        "event": {
+            "type": "string",
+            "enum": ["message", "end"],
+            "description": "message: an entry's status changed; end: the last event.",
+        },
+        "data": {
+            "type": "string",
+            "description": 'message: {"id", "position", "status", "adventure_status"}; '
+            'end: {"adventure_status"}.',
+        },
+        "retry": {"type": "integer"},
+    },
+}
+
+
 def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular postprocessing hook: the events stream is a plain async
     Django view, which the generator does not see; describe it here."""
@@ -171,8 +191,8 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
                     "name": "Last-Event-ID",
                     "required": False,
                     "description": "Resume after this event (EventSource sends it "
-                    "when it reconnects).",
-                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    "when it reconnects; empty: from the start).",
+                    "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"},
                 },
                 {
                     "in": "query",
@@ -185,7 +205,7 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
             "responses": {
                 "200": {
                     "description": "The event stream.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
                 },
                 "400": _error_response("Last-Event-ID is not an event id."),
                 "401": _error_response(

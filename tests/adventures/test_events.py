@@ -492,3 +492,22 @@ def test_many_streams_share_one_listening_connection(owner, adventure, token):
             await stream.close()
 
     run(scenario)
+
+
+def test_a_stream_closes_after_events_stream_seconds_without_end(owner, adventure, token, settings):
+    """EventSource then reconnects and resumes (Last-Event-ID)."""
+    settings.EVENTS_STREAM_SECONDS = 0.3
+    settings.EVENTS_HEARTBEAT_SECONDS = 0.1
+
+    async def scenario() -> None:
+        stream = Stream(await open_stream(adventure.id, token=token))
+        assert (await stream.next()).retry == 2000
+        while "\n\n" in stream.buffer or not stream.ended:
+            try:
+                block = await stream.next()
+            except AssertionError:
+                break
+            assert block.comments == ["heartbeat"]  # no event, and no end
+        assert stream.ended
+
+    run(scenario)

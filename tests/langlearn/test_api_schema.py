@@ -108,6 +108,9 @@ def test_schemathesis_finds_no_schema_violations(tmp_path: Path):
             DEBUG="false",
             SECRET_KEY="a-test-secret-key-that-is-long-enough-for-django",
             ALLOWED_HOSTS="127.0.0.1",
+            # The events stream of the real adventure below closes at once
+            # rather than waiting for changes that never come.
+            EVENTS_STREAM_SECONDS="0.5",
             # Throttles would answer 429 (documented) and leave the views untested.
             THROTTLE_REGISTER="100000/hour",
             THROTTLE_LOGIN="100000/minute",
