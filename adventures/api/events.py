@@ -66,7 +66,11 @@ def _credentials(request: HttpRequest, adventure_id: str) -> tuple[str, int]:
         except TokenError:
             detail = "Given token not valid for any token type"
             raise Refused(401, detail, "token_not_valid") from None
-        return str(token[jwt_settings.USER_ID_CLAIM]), int(token.get(VERSION_CLAIM, 0))
+        user_id = token.get(jwt_settings.USER_ID_CLAIM)
+        if user_id is None:
+            detail = "Token contained no recognizable user identification"
+            raise Refused(401, detail, "token_not_valid")
+        return str(user_id), int(token.get(VERSION_CLAIM, 0))
     ticket = request.GET.get("ticket", "")
     if not ticket:
         raise Refused(401, "Authentication credentials were not provided.", "not_authenticated")
