@@ -154,13 +154,15 @@ def _run(host: str, port: str) -> int:
     web = _spawn(
         [
             str(BIN / "gunicorn"),
-            "langlearn.wsgi",
+            # ASGI (issue 14): uvicorn workers; sync views run in threads, the
+            # events stream is async.
+            "langlearn.asgi",
+            "--worker-class",
+            "langlearn.asgi_worker.UvicornWorker",
             "--bind",
             f"{host}:{port}",
             "--workers",
             os.environ.get("WEB_CONCURRENCY", "2"),
-            "--threads",
-            "4",
             # Should GUNICORN_CMD_ARGS turn the access log on: no secrets in it.
             "--logger-class",
             "langlearn.access_log.RedactingLogger",

@@ -215,3 +215,29 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"Decision on {self.entry_id}"
+
+
+class EntryEvent(models.Model):
+    """One change of an entry's status, as the events stream sends it (issue 14).
+
+    Written by ``adventures.services.lifecycle`` in the transaction that
+    changed the status, which also sends it with PostgreSQL ``NOTIFY``. The id
+    is the stream's event id: it only grows, and within one adventure events
+    commit in id order (the adventure's row is locked while one is written), so
+    a client that resumes with ``Last-Event-ID`` gets every later event from
+    this table.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    adventure = models.ForeignKey(Adventure, on_delete=models.CASCADE, related_name="events")
+    entry_id = models.UUIDField()
+    position = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Entry.Status)
+    adventure_status = models.CharField(max_length=24, choices=Adventure.Status)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["adventure", "id"])]
+
+    def __str__(self) -> str:
+        return f"event {self.id}: entry {self.position} {self.status}"

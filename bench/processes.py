@@ -118,21 +118,21 @@ def _session_members(session_id: int) -> list[psutil.Process]:
     return members
 
 
-def start_web(env: dict[str, str], port: int, log: Path) -> Child:
-    """gunicorn as the compose files run it: 2 workers of 4 threads."""
+def start_web(env: dict[str, str], port: int, log: Path, workers: int = 2) -> Child:
+    """gunicorn as the compose files run it: ASGI, 2 uvicorn workers."""
     web = Child(
         "gunicorn",
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "langlearn.wsgi",
+            "langlearn.asgi",
+            "--worker-class",
+            "langlearn.asgi_worker.UvicornWorker",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
-            "--threads",
-            "4",
+            str(workers),
         ],
         env,
         log,

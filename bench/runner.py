@@ -14,7 +14,10 @@ Order of a run (each step bounded in time):
 4. dispatch: one adventure at a time, worker idle, stub latency zero;
 5. pipeline: learners play through their stories, stub latencies on;
 6. throughput: many entries committed at once, memory sampled meanwhile;
-7. everything started is stopped (that server included), the database
+7. live: status events through ``GET /api/adventures/{id}/events`` on one web
+   process, from the commit to the client, with 1 and then 200 streams open
+   (``bench/live.py``); the worker is stopped first;
+8. everything started is stopped (that server included), the database
    dropped, temporary files removed.
 
 The bench process itself runs Django against the benchmark database (to create
@@ -46,6 +49,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from . import live
 from .processes import (
     ROOT,
     BenchError,
@@ -63,6 +67,8 @@ from .stats import critical_path_ms, distribution, format_latencies, ratio
 LEARNERS = 256
 THROTTLE = "100000/hour"
 API_ROUNDS = 4
+# Event streams open at once in the live section (issue 14's target: 200 on one process).
+LIVE_STREAMS = 200
 ADVENTURE = {"target_language": "es", "native_language": "en", "level": "A2", "theme": "bench"}
 
 
@@ -80,12 +86,13 @@ class Plan:
     pipeline_learners: int
     pipeline_decisions: int
     throughput_entries: int
+    live_samples: int
 
     @classmethod
     def make(cls, *, quick: bool, database: str, latencies: dict[str, int]) -> Plan:
         if quick:
-            return cls(database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50)
-        return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500)
+            return cls(database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30)
+        return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200)
 
 
 def log(message: str) -> None:
@@ -617,6 +624,14 @@ def run(plan: Plan) -> dict[str, Any]:
                 timeout=60 + 4 * ideal,
             )
 
+        worker.stop()
+        children.remove(worker)
+        with step(f"live: status events, 1 stream then {LIVE_STREAMS} on one web process"):
+            live_figures, live_web = live.measure(
+                env, workdir, streams=LIVE_STREAMS, samples=plan.live_samples, warmup=10
+            )
+            children.append(live_web)
+
         floor_p50 = distribution(floor)["p50"]
         pickup_dist = distribution(pickup)
         entry_dist = distribution(entry_ms)
@@ -652,6 +667,7 @@ def run(plan: Plan) -> dict[str, Any]:
                 "efficiency": round(ideal / seconds, 3),
                 "entries_per_second": round(plan.throughput_entries / seconds, 2),
             },
+            "live": live_figures,
             "memory": {
                 "web_rss_mb": memory.peak_mb("web"),
                 "worker_rss_mb": memory.peak_mb("worker"),

@@ -156,6 +156,21 @@ EMBEDDED_DB_NAME = env_str("DATABASE_NAME", "langlearn")
 if env_str("DATABASE_NAME"):
     _db["NAME"] = env_str("DATABASE_NAME")
 _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+if env_str("LANGLEARN_SERVER") == "asgi":
+    # The web server (langlearn/asgi.py sets this): Django runs each request's
+    # sync code in a thread of its own, so per-thread persistent connections
+    # would be opened for every request and never reused. A pool per process
+    # instead, opened on demand and shrinking back to none when idle.
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"]["pool"] = {
+        "min_size": 0,
+        "max_size": env_int("WEB_DB_POOL_SIZE", 4, minimum=1),
+        "max_idle": 60,
+        "timeout": 10,
+    }
+    # CONN_HEALTH_CHECKS on: a connection is checked as it leaves the pool, so
+    # after a database restart no request gets a dead one.
+    _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -312,6 +327,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The events stream (issue 14), an async view the generator cannot see.
+        "adventures.api.events.openapi_events",
+    ],
     # Adventures and entries both have a "status", with different values.
     "ENUM_NAME_OVERRIDES": {
         "AdventureStatusEnum": "adventures.models.Adventure.Status",
@@ -323,6 +343,17 @@ SPECTACULAR_SETTINGS = {
         "TargetLanguageEnum": [language.code for language in languages.target_languages()],
     },
 }
+
+# --- Live status (issue 14) ------------------------------------------------------
+# GET /api/adventures/{id}/events (adventures/live.py): a comment this often
+# keeps proxies from closing an idle stream; a ticket is good this long.
+EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
+EVENTS_TICKET_SECONDS = env_int("EVENTS_TICKET_SECONDS", 60, minimum=1)
+# A stream closes after this long (EventSource reconnects and resumes), so
+# that no connection outlives a deploy or a proxy's limit by much.
+EVENTS_STREAM_SECONDS = env_float("EVENTS_STREAM_SECONDS", 1800.0)
+# What the stream tells EventSource to wait before reconnecting.
+EVENTS_RETRY_MS = env_int("EVENTS_RETRY_MS", 2000, minimum=0)
 
 # --- Worker and pipeline --------------------------------------------------------
 PIPELINE_QUEUE = "adventure_pipeline"

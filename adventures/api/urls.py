@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import events, views
 
 urlpatterns = [
     path("languages", views.LanguagesApi.as_view(), name="languages"),
@@ -24,5 +24,15 @@ urlpatterns = [
         "adventures/<uuid:adventure_id>/decisions",
         views.DecisionCreateApi.as_view(),
         name="decisions",
+    ),
+    path(
+        "adventures/<uuid:adventure_id>/events",
+        events.adventure_events,
+        name="adventure-events",
+    ),
+    path(
+        "adventures/<uuid:adventure_id>/events/ticket",
+        views.EventTicketApi.as_view(),
+        name="adventure-events-ticket",
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -22,6 +23,7 @@ from langlearn.api import (
 )
 from vocabulary import selectors as vocabulary_selectors
 
+from . import events
 from .serializers import AdventureSerializer, EntrySerializer, EntrySummarySerializer
 
 
@@ -166,3 +168,26 @@ class EntryRetryApi(APIView):
             user=request.user, adventure_id=adventure_id, entry_id=entry_id
         )
         return Response(EntrySummarySerializer(entry).data, status=status.HTTP_202_ACCEPTED)
+
+
+class EventTicketApi(APIView):
+    """A short-lived ticket for ``GET …/events?ticket=`` (``EventSource`` sends no headers)."""
+
+    @extend_schema_serializer(component_name="EventTicket")
+    class OutputSerializer(serializers.Serializer):
+        ticket = serializers.CharField(help_text="Pass it as ?ticket= to the events URL.")
+        expires_in = serializers.IntegerField(help_text="Seconds the ticket is good for.")
+
+    @extend_schema(
+        request=None,
+        responses={201: OutputSerializer, **error_responses(401, 404, 503)},
+        summary="A ticket to listen to this adventure's events "
+        "(for EventSource, which cannot send a token)",
+    )
+    def post(self, request: AuthedRequest, adventure_id) -> Response:
+        adventure = selectors.adventure_get(user=request.user, adventure_id=adventure_id)
+        data = {
+            "ticket": events.ticket_issue(user=request.user, adventure_id=adventure.id),
+            "expires_in": settings.EVENTS_TICKET_SECONDS,
+        }
+        return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)

@@ -10,23 +10,30 @@ Every function here is a keyword-only use case under ``transaction.atomic``
 that locks the entry's row first, so two transitions of one entry never
 interleave. Queuing an entry defers its job in the same transaction: there is
 never an entry without its job nor a job without its entry.
+
+Every change of an entry's status also writes an ``EntryEvent`` and sends it
+with ``pg_notify`` on ``EVENTS_CHANNEL``, in the same transaction: listeners
+hear of it when (and only if) it commits (``adventures.live`` streams them).
 """
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate import exceptions as procrastinate_exceptions
 
 from langlearn import tracing
 from langlearn.errors import ConflictError
 
-from ..models import Adventure, Entry
+from ..models import Adventure, Entry, EntryEvent
 
 LEARNER_ERROR_MESSAGE = "We could not write this part of the story. Please try again in a moment."
 ERROR_DETAIL_LIMIT = 4000
+# The PostgreSQL channel of entry status events (payload: ``event_payload``).
+EVENTS_CHANNEL = "adventure_events"
 
 
 class EntryGone(Exception):
@@ -87,11 +94,47 @@ def adventure_status_sync(*, adventure: Adventure) -> None:
         adventure.save(update_fields=["status", "updated_at"])
 
 
+def event_payload(event: EntryEvent) -> dict:
+    """What listeners receive for an event, and the events stream sends."""
+    return {
+        "event_id": event.id,
+        "adventure_id": str(event.adventure_id),
+        "id": str(event.entry_id),
+        "position": event.position,
+        "status": event.status,
+        "adventure_status": event.adventure_status,
+    }
+
+
+def entry_event_record(*, entry: Entry, adventure: Adventure) -> EntryEvent:
+    """Record the entry's new status as an event and NOTIFY it on commit.
+
+    Call it in the transaction that changed the entry, after
+    ``adventure_status_sync``. The adventure's row is locked first, so one
+    adventure's events commit in the order of their ids (``Last-Event-ID``
+    resumes by id). NOTIFY is transactional: a rolled-back change sends nothing.
+    """
+    Adventure.objects.select_for_update().filter(id=adventure.id).values_list("id").first()
+    event = EntryEvent.objects.create(
+        adventure_id=adventure.id,
+        entry_id=entry.id,
+        position=entry.position,
+        status=entry.status,
+        adventure_status=adventure.status,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_notify(%s, %s)", [EVENTS_CHANNEL, json.dumps(event_payload(event))]
+        )
+    return event
+
+
 @transaction.atomic
 def entry_create(*, adventure: Adventure, position: int, is_final: bool) -> Entry:
     """A new ``pending`` entry at ``position``, with its job queued."""
     entry = Entry.objects.create(adventure=adventure, position=position, is_final=is_final)
     adventure_status_sync(adventure=adventure)
+    entry_event_record(entry=entry, adventure=adventure)
     defer_entry_job(entry)
     return entry
 
@@ -107,6 +150,7 @@ def entry_queue(*, entry: Entry) -> None:
     entry.error_message = entry.error_detail = ""
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
     adventure_status_sync(adventure=entry.adventure)
+    entry_event_record(entry=entry, adventure=entry.adventure)
     defer_entry_job(entry)
 
 
@@ -129,6 +173,7 @@ def entry_start(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> Entry |
     entry.error_message = entry.error_detail = ""
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
     adventure_status_sync(adventure=entry.adventure)
+    entry_event_record(entry=entry, adventure=entry.adventure)
     return entry
 
 
@@ -142,6 +187,7 @@ def entry_complete(*, entry_id: UUID) -> None:
     entry.completed_at = timezone.now()
     entry.save(update_fields=["status", "completed_at", "updated_at"])
     adventure_status_sync(adventure=entry.adventure)
+    entry_event_record(entry=entry, adventure=entry.adventure)
 
 
 @transaction.atomic
@@ -161,3 +207,4 @@ def entry_fail(*, entry_id: UUID, detail: str) -> None:
     entry.error_detail = detail[:ERROR_DETAIL_LIMIT]
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
     adventure_status_sync(adventure=entry.adventure)
+    entry_event_record(entry=entry, adventure=entry.adventure)

@@ -1,6 +1,7 @@
-"""gunicorn's access log keeps secrets out (issue 11, item 6): compose/start-api
-run as compose runs it, then requests carrying a token in the query string, in
-the Referer and in the Authorization header."""
+"""The web server's access log keeps secrets out (issue 11, item 6): compose/start-api
+run as compose runs it (gunicorn with uvicorn workers, issue 14, whose access
+line uvicorn writes), then requests carrying a token in the query string, in
+the Referer and in the Authorization header, and an events ticket."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.support.processes import ROOT, Process, subprocess_env, wait_for
 
 BIN = Path(sys.executable).parent
 SECRET = "s3cr3t-value-that-must-not-leak"
+ADVENTURE = "8d3d9b52-4b6f-4a3e-9d0c-2f4f1c0e6a11"
 
 
 def _free_port() -> int:
@@ -60,6 +62,7 @@ def test_start_api_access_log_leaves_out_query_strings_and_secrets(tmp_path):
         wait_for(up, timeout=90, what="gunicorn to serve")
         statuses = [
             _get(f"{base}/api/adventures?token={SECRET}&page=2", {}),
+            _get(f"{base}/api/adventures/{ADVENTURE}/events?ticket={SECRET}", {}),
             _get(
                 f"{base}/api/languages",
                 {
@@ -68,17 +71,18 @@ def test_start_api_access_log_leaves_out_query_strings_and_secrets(tmp_path):
                 },
             ),
         ]
-        assert statuses == [401, 401]
+        assert statuses == [401, 401, 401]
 
         def logged() -> bool:
-            return "/api/languages" in api.output() and "/api/adventures" in api.output()
+            return "/api/languages" in api.output() and "/events" in api.output()
 
         wait_for(logged, timeout=30, what="the access log lines")
     finally:
         api.stop(timeout=20)
     log = api.output()
     access = [line for line in log.splitlines() if '"GET /api/' in line]
-    assert len(access) == 2, log
+    assert len(access) == 3, log
     assert '"GET /api/adventures HTTP/1.1" 401' in access[0]
-    assert '"https://app.example/reset"' in access[1]  # the Referer, without its query
+    assert f'"GET /api/adventures/{ADVENTURE}/events HTTP/1.1" 401' in access[1]
+    assert '"GET /api/languages HTTP/1.1" 401' in access[2]
     assert SECRET not in log

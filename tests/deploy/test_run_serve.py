@@ -3,15 +3,19 @@ database restart under them, and Ctrl-C stopping everything."""
 
 from __future__ import annotations
 
+import http.client as http_client
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -234,3 +238,76 @@ def test_a_busy_port_is_refused_before_anything_starts(tmp_path):
     assert f"Cannot listen on 127.0.0.1:{port}" in output
     assert "set PORT to another one" in output
     assert "langlearn is running" not in output
+
+
+def read_events(response: Any, until: Callable[[list[dict]], bool]) -> tuple[list[dict], int]:
+    """Parse Server-Sent Events from ``response`` until ``until(events)``;
+    also count the heartbeat comments met on the way."""
+    events: list[dict] = []
+    block: dict = {}
+    heartbeats = 0
+    while not until(events):
+        line = response.readline().decode()
+        assert line, f"the stream ended after {events}"
+        line = line.rstrip("\n")
+        if line == "":
+            if "data" in block:
+                events.append(block)
+            block = {}
+        elif line.startswith(":"):
+            heartbeats += 1
+        else:
+            name, _, value = line.partition(": ")
+            block[name] = json.loads(value) if name == "data" else value
+    return events, heartbeats
+
+
+def test_serve_streams_live_status_over_asgi_and_stops_with_streams_open(tmp_path):
+    """The events stream through the real server (gunicorn + uvicorn workers,
+    the worker's commits NOTIFYing it), with a ticket; Ctrl-C with the stream
+    still open stops everything in seconds."""
+    embedded_data_dir()
+    truncate_jobs()
+    port = free_port()
+    serve = start_serve(tmp_path, port, EVENTS_HEARTBEAT_SECONDS="0.3", STUB_LATENCY_MS="voice=600")
+    http = Http(f"http://127.0.0.1:{port}/api")
+    try:
+        wait_for(lambda: http.call("GET", "/schema/")[0] == 200, timeout=90, what="web")
+        user = {"username": "ana", "password": "a-long-passphrase"}
+        assert http.call("POST", "/auth/register", user)[0] == 201
+        http.token = http.call("POST", "/auth/token", user)[1]["access"]
+        status, adventure = http.call("POST", "/adventures", {"target_language": "es"})
+        assert status == 201
+        status, ticket = http.call("POST", f"/adventures/{adventure['id']}/events/ticket")
+        assert status == 201
+
+        connection = http_client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(
+            "GET", f"/api/adventures/{adventure['id']}/events?ticket={ticket['ticket']}"
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/event-stream"
+        events, heartbeats = read_events(
+            response, until=lambda seen: any(e["data"]["status"] == "complete" for e in seen)
+        )
+        entry_id = adventure["entries"][0]["id"]
+        assert [(e["data"]["id"], e["data"]["status"]) for e in events] == [
+            (entry_id, "pending"),
+            (entry_id, "generating"),
+            (entry_id, "complete"),
+        ]
+        assert heartbeats >= 1  # voicing took 0.6 s: heartbeats meanwhile
+        ids = [int(e["id"]) for e in events]
+        assert ids == sorted(ids)
+    except BaseException:
+        os.killpg(serve.pid, signal.SIGKILL)
+        print((tmp_path / "serve.log").read_text())
+        raise
+    started = time.monotonic()
+    ctrl_c(serve)
+    code = serve.wait(timeout=60)
+    output = (tmp_path / "serve.log").read_text()
+    assert code == 0, output
+    assert time.monotonic() - started < 30, output  # not gunicorn's whole graceful timeout
+    connection.close()

@@ -17,7 +17,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.support.factories import make_user
-from tests.support.processes import ROOT, Process, subprocess_env, wait_for
+from tests.support.processes import ASGI, ROOT, Process, subprocess_env, wait_for
 
 NESTED = "[" * 1000 + "]" * 1000
 NESTED_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
@@ -216,7 +216,12 @@ def _request(port: int, method: str, path: str, body: bytes = b"", **headers: st
 def production_server(tmp_path: Path) -> Iterator[tuple[int, Process]]:
     port = _free_port()
     server = Process(
-        [str(ROOT / ".venv/bin/gunicorn"), "langlearn.wsgi", "--bind", f"127.0.0.1:{port}"],
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            *ASGI,
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         subprocess_env(
             tmp_path,
             DEBUG="false",

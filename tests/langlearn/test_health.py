@@ -19,7 +19,7 @@ from django.db import connection
 from psycopg import sql
 from rest_framework.test import APIClient
 
-from tests.support.processes import ROOT, subprocess_env, wait_for
+from tests.support.processes import ASGI, ROOT, subprocess_env, wait_for
 
 GUNICORN = str(Path(ROOT / ".venv" / "bin" / "gunicorn"))
 
@@ -59,7 +59,7 @@ def web(tmp_path) -> Iterator[Callable[..., str]]:
         log = (tmp_path / f"web-{port}.log").open("w")
         processes.append(
             subprocess.Popen(
-                [GUNICORN, "langlearn.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                [GUNICORN, *ASGI, "--bind", f"127.0.0.1:{port}", "--workers", "1"],
                 cwd=ROOT,
                 env=subprocess_env(tmp_path, **env),
                 stdout=log,

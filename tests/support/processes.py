@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# gunicorn's arguments for the web server as it runs everywhere (issue 14: ASGI).
+ASGI = ("langlearn.asgi", "--worker-class", "langlearn.asgi_worker.UvicornWorker")
 
 
 def wait_for(
