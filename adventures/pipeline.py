@@ -36,6 +36,10 @@ async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUI
             return
         if entry.generated_at is None:
             await steps.generate(entry)
+            if entry.is_branch and await db(services.branch_dropped)(entry_id=entry.id):
+                # A decision for another choice dropped this branch meanwhile.
+                logger.info("branch %s was dropped; stopping after generation", entry_id)
+                return
         passage = await db(selectors.entry_passage)(entry=entry)
         pending = [
             step(entry, passage)

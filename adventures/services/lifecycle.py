@@ -10,6 +10,10 @@ Every function here is a keyword-only use case under ``transaction.atomic``
 that locks the entry's row first, so two transitions of one entry never
 interleave. Queuing an entry defers its job in the same transaction: there is
 never an entry without its job nor a job without its entry.
+
+Branches (entries generated ahead of a decision) go through the same
+functions; what is theirs alone (creating, adopting, dropping them) is in
+``branches``, called from here where an entry completes, starts or fails.
 """
 
 from __future__ import annotations
@@ -41,13 +45,15 @@ def defer_entry_job(entry: Entry) -> int:
     adventure, in order) are described in ``adventures.tasks``. A second job for
     an entry that is already queued is refused with ``ConflictError``.
     """
-    from ..tasks import generate_adventure_entry, job_locks
+    from ..tasks import generate_adventure_entry, job_locks, job_priority
 
     lock, queueing_lock = job_locks(entry)
     try:
         # A savepoint: a refused defer must not poison the caller's transaction.
         with transaction.atomic():
-            job = generate_adventure_entry.configure(lock=lock, queueing_lock=queueing_lock)
+            job = generate_adventure_entry.configure(
+                lock=lock, queueing_lock=queueing_lock, priority=job_priority(entry)
+            )
             return job.defer(
                 adventure_id=str(entry.adventure_id),
                 entry_id=str(entry.id),
@@ -67,7 +73,7 @@ def adventure_status_sync(*, adventure: Adventure) -> None:
     ``active`` otherwise. Call it in the transaction that changed an entry.
     """
     newest = (
-        Entry.objects.filter(adventure_id=adventure.id)
+        Entry.objects.filter(adventure_id=adventure.id, position__isnull=False)
         .order_by("-position")
         .values("position", "status", "is_final")
         .first()
@@ -85,6 +91,18 @@ def adventure_status_sync(*, adventure: Adventure) -> None:
     if adventure.status != status:
         adventure.status = status
         adventure.save(update_fields=["status", "updated_at"])
+
+
+def _branches_create(*, entry: Entry) -> None:
+    from .branches import branches_create  # branches builds on this module
+
+    branches_create(entry=entry)
+
+
+def _branch_discard(*, branch: Entry) -> None:
+    from .branches import branch_discard
+
+    branch_discard(branch=branch)
 
 
 @transaction.atomic
@@ -125,6 +143,9 @@ def entry_start(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> Entry |
         raise EntryGone(f"entry {entry_id} of adventure {adventure_id} does not exist") from None
     if entry.status == Entry.Status.COMPLETE:
         return None
+    if entry.dropped_at is not None:
+        _branch_discard(branch=entry)  # a branch dropped while its job waited
+        return None
     entry.status = Entry.Status.GENERATING
     entry.error_message = entry.error_detail = ""
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
@@ -138,10 +159,14 @@ def entry_complete(*, entry_id: UUID) -> None:
     entry = (
         Entry.objects.select_for_update(of=("self",)).select_related("adventure").get(id=entry_id)
     )
+    if entry.dropped_at is not None:
+        _branch_discard(branch=entry)  # a branch dropped while it was generated
+        return
     entry.status = Entry.Status.COMPLETE
     entry.completed_at = timezone.now()
     entry.save(update_fields=["status", "completed_at", "updated_at"])
     adventure_status_sync(adventure=entry.adventure)
+    _branches_create(entry=entry)
 
 
 @transaction.atomic
@@ -155,6 +180,9 @@ def entry_fail(*, entry_id: UUID, detail: str) -> None:
         .first()
     )
     if entry is None or entry.status == Entry.Status.COMPLETE:
+        return
+    if entry.dropped_at is not None:
+        _branch_discard(branch=entry)
         return
     entry.status = Entry.Status.ERROR
     entry.error_message = LEARNER_ERROR_MESSAGE
