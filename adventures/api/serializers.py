@@ -13,6 +13,9 @@ from vocabulary.models import LemmaStatus
 
 
 class EntrySummarySerializer(serializers.ModelSerializer):
+    # NULL only for a branch not adopted yet, which learners are never shown.
+    position = serializers.IntegerField(read_only=True, min_value=1)
+
     class Meta:
         model = Entry
         fields = ["id", "position", "status"]
@@ -97,6 +100,7 @@ class EntrySerializer(serializers.ModelSerializer):
     audio = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     decision = serializers.SerializerMethodField()
+    position = serializers.IntegerField(read_only=True, min_value=1)
 
     class Meta:
         model = Entry
