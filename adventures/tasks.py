@@ -140,6 +140,17 @@ async def generate_adventure_entry(
 
 
 @app.task(
+    name="adventures.settle_branches",
+    queue=settings.PIPELINE_QUEUE,
+    retry=PipelineRetryStrategy(),
+)
+async def settle_branches(entry_id: str) -> None:
+    """After a decision on ``entry_id``: discard the branches it dropped and
+    queue those of the adopted entry (``services.branches_settle``)."""
+    await db(services.branches_settle)(entry_id=UUID(entry_id))
+
+
+@app.task(
     name="adventures.rescue_stalled_jobs",
     queue=settings.MAINTENANCE_QUEUE,
     # One queued rescue at a time, and no `lock`: a rescue must never wait

@@ -12,7 +12,9 @@ from .branches import (
     branch_discard,
     branch_dropped,
     branches_create,
+    branches_discard,
     branches_drop,
+    branches_settle,
     branches_started_today,
 )
 from .lifecycle import (
@@ -51,7 +53,9 @@ __all__ = [
     "branch_discard",
     "branch_dropped",
     "branches_create",
+    "branches_discard",
     "branches_drop",
+    "branches_settle",
     "branches_started_today",
     "check_languages",
     "decision_record",

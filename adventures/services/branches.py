@@ -8,17 +8,19 @@ learner waits for. Learner-facing reads only ever see entries with a position,
 so a branch is invisible until adopted.
 
 The decision on the entry (``stories.decision_record``, under the entry's row
-lock) then:
+lock; the learner waits for it, so it does as little as it can) then:
 
 - **adopts** the branch of the chosen choice (``branch_adopt``): it takes the
   adventure's next position and becomes the decision's ``next_entry`` — often
   already ``complete``. If its job is still queued it is queued again at the
   learner's priority, behind the adventure's lock; if it is running it goes on.
-- **drops** the other branches (``branches_drop``): a queued job is deleted
-  and the row with it; a row whose job is running is marked ``dropped_at`` and
-  discarded by that job at its next step boundary (``entry_start``, after
-  generation, ``entry_complete`` or ``entry_fail``), so the step in flight
-  finishes and is paid for once. Either way what the branch cost is kept as a
+- **drops** the other branches (``branches_drop``): marks them ``dropped_at``
+  and queues ``settle_branches`` (``branches_settle``), which deletes their
+  queued jobs and discards them, and queues the adopted entry's own branches
+  if it was complete. A branch whose job is running is discarded by that job
+  at its next step boundary (``entry_start``, after generation,
+  ``entry_complete`` or ``entry_fail``), so the step in flight finishes and is
+  paid for once. Either way what the branch cost is kept as a
   ``DroppedBranch`` (speculative spend), and no row or queued job is left.
 
 A branch in error, or none (pre-generation off, the learner's daily cap
@@ -30,6 +32,7 @@ and ``Decision.next_entry`` make a branch adoptable once.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,6 +43,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ..models import Choice, Decision, DroppedBranch, Entry
 from .lifecycle import adventure_status_sync, defer_entry_job
+
+FINISHED = (Entry.Status.COMPLETE, Entry.Status.ERROR)
 
 
 def start_of_day() -> datetime:
@@ -90,30 +95,26 @@ def branches_create(*, entry: Entry) -> list[Entry]:
     return branches
 
 
-def _queued_jobs(entry: Entry) -> list[int]:
-    return list(
-        ProcrastinateJob.objects.filter(queueing_lock=f"entry:{entry.id}", status="todo")
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-
-
-def _cancel_queued_jobs(entry: Entry) -> int:
-    """Delete the entry's jobs that no worker has taken; how many there were.
-
-    A job a worker takes meanwhile is not cancelled (it is ``doing`` by then).
-    """
-    cancelled = 0
-    for job_id in _queued_jobs(entry):
+def _cancel_queued_jobs(entries: list[Entry]) -> set[UUID]:
+    """Delete the entries' jobs that no worker has taken; the ids of the
+    entries that had one. A job a worker takes meanwhile is not cancelled
+    (it is ``doing`` by then)."""
+    locks = {f"entry:{entry.id}": entry.id for entry in entries}
+    queued = ProcrastinateJob.objects.filter(queueing_lock__in=locks, status="todo")
+    cancelled = set()
+    for job_id, lock in queued.values_list("id", "queueing_lock"):
         if app.job_manager.cancel_job_by_id(job_id, delete_job=True):
-            cancelled += 1
+            cancelled.add(locks[lock])
     return cancelled
 
 
-def _has_running_job(entry: Entry) -> bool:
-    return ProcrastinateJob.objects.filter(
-        queueing_lock=f"entry:{entry.id}", status__in=("doing", "aborting")
-    ).exists()
+def _running(entries: list[Entry]) -> set[UUID]:
+    """The ids of those entries whose job a worker runs."""
+    locks = {f"entry:{entry.id}": entry.id for entry in entries}
+    running = ProcrastinateJob.objects.filter(
+        queueing_lock__in=locks, status__in=("doing", "aborting")
+    ).values_list("queueing_lock", flat=True)
+    return {locks[lock] for lock in running}
 
 
 @transaction.atomic
@@ -135,53 +136,85 @@ def branch_adopt(*, choice: Choice, position: int) -> Entry | None:
     branch.position = position
     branch.save(update_fields=["position", "updated_at"])
     adventure_status_sync(adventure=branch.adventure)
-    if branch.status == Entry.Status.COMPLETE:
-        branches_create(entry=branch)
-    elif branch.status == Entry.Status.PENDING and _cancel_queued_jobs(branch):
+    # (A complete one gets its own branches from ``branches_settle``.)
+    if branch.status == Entry.Status.PENDING and _cancel_queued_jobs([branch]):
         # Still queued behind other branches: the learner waits for it now.
         defer_entry_job(branch)
     return branch
 
 
-def branches_drop(*, entry: Entry) -> int:
+def branches_drop(*, entry: Entry, adopted: Entry | None) -> int:
     """Drop every branch of ``entry``'s choices not adopted; how many.
 
-    Runs in the decision's transaction.
+    Runs in the decision's transaction, so it only marks them dropped and
+    queues ``settle_branches``, which does the rest after the learner has the
+    answer; a branch whose job starts first is discarded by that job.
     """
-    branches = (
+    dropped = Entry.objects.filter(
+        branch_choice__entry=entry, position__isnull=True, dropped_at__isnull=True
+    ).update(dropped_at=timezone.now())
+    adopted_complete = adopted is not None and adopted.status == Entry.Status.COMPLETE
+    if dropped or (adopted_complete and settings.PREGENERATE_BRANCHES):
+        from ..tasks import settle_branches
+
+        settle_branches.defer(entry_id=str(entry.id))
+    return dropped
+
+
+@transaction.atomic
+def branches_settle(*, entry_id: UUID) -> None:
+    """After the decision on ``entry_id``: discard its dropped branches (their
+    queued jobs deleted; a branch whose job is running is left to that job,
+    which discards it at its next step boundary), and queue the branches of
+    the adopted entry if it was complete. Idempotent: a second run finds
+    nothing to do.
+    """
+    dropped = list(
         Entry.objects.select_for_update(of=("self",))
-        .select_related("adventure")
-        .filter(branch_choice__entry=entry, position__isnull=True, dropped_at__isnull=True)
+        .filter(branch_choice__entry_id=entry_id, position__isnull=True, dropped_at__isnull=False)
         .order_by("id")
     )
-    dropped = 0
-    for branch in branches:
-        _cancel_queued_jobs(branch)
-        finished = branch.status in (Entry.Status.COMPLETE, Entry.Status.ERROR)
-        if not finished and _has_running_job(branch):
-            # Its job discards it at the next step boundary; see the module docstring.
-            branch.dropped_at = timezone.now()
-            branch.save(update_fields=["dropped_at", "updated_at"])
-        else:
-            branch_discard(branch=branch)
-        dropped += 1
-    return dropped
+    if dropped:
+        _cancel_queued_jobs(dropped)
+        unfinished = [b for b in dropped if b.status not in FINISHED]
+        running = _running(unfinished) if unfinished else set()
+        branches_discard(branches=[b for b in dropped if b.id not in running])
+    decision = Decision.objects.filter(entry_id=entry_id).first()
+    if decision is None:
+        return
+    adopted = (
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("adventure")
+        .get(id=decision.next_entry_id)
+    )
+    if adopted.status == Entry.Status.COMPLETE:
+        branches_create(entry=adopted)
 
 
 def branch_discard(*, branch: Entry) -> None:
     """Record what ``branch`` cost as speculative spend and delete it (and
     everything under it). The caller holds its row lock."""
-    DroppedBranch.objects.create(
-        adventure_id=branch.adventure_id,
-        entry_id=branch.id,
-        status=branch.status,
-        branch_created_at=branch.created_at,
-        llm_input_tokens=branch.llm_input_tokens,
-        llm_output_tokens=branch.llm_output_tokens,
-        translated_characters=branch.translated_characters,
-        audio_seconds=branch.audio_seconds,
+    branches_discard(branches=[branch])
+
+
+def branches_discard(*, branches: list[Entry]) -> None:
+    """``branch_discard`` for many at once."""
+    if not branches:
+        return
+    DroppedBranch.objects.bulk_create(
+        DroppedBranch(
+            adventure_id=branch.adventure_id,
+            entry_id=branch.id,
+            status=branch.status,
+            branch_created_at=branch.created_at,
+            llm_input_tokens=branch.llm_input_tokens,
+            llm_output_tokens=branch.llm_output_tokens,
+            translated_characters=branch.translated_characters,
+            audio_seconds=branch.audio_seconds,
+        )
+        for branch in branches
     )
-    branch.delete()
+    Entry.objects.filter(id__in=[branch.id for branch in branches]).delete()
 
 
 @transaction.atomic

@@ -110,7 +110,7 @@ def decision_record(*, user: User, adventure_id: UUID, entry_id: UUID, choice_id
     # The branch generated ahead for this choice, if there is one to adopt;
     # the others are dropped (see ``branches``).
     next_entry = branch_adopt(choice=choice, position=position)
-    branches_drop(entry=entry)
+    branches_drop(entry=entry, adopted=next_entry)
     if next_entry is None:
         next_entry = entry_create(
             adventure=entry.adventure,

@@ -29,7 +29,21 @@ def branches_on(settings):
 
 
 def queued_jobs() -> list[ProcrastinateJob]:
-    return list(ProcrastinateJob.objects.filter(status="todo").order_by("id"))
+    """Queued pipeline jobs (entries and branches)."""
+    return list(
+        ProcrastinateJob.objects.filter(
+            status="todo", task_name="adventures.generate_adventure_entry"
+        ).order_by("id")
+    )
+
+
+def settle(entry: Entry) -> None:
+    """What the ``settle_branches`` job the decision queued does, run here."""
+    [job] = ProcrastinateJob.objects.filter(status="todo", task_name="adventures.settle_branches")
+    assert job.args == {"entry_id": str(entry.id)}
+    services.branches_settle(entry_id=entry.id)
+    with connection.cursor() as cursor:  # (Procrastinate's models are read-only)
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [job.id])
 
 
 def first_entry_complete(user) -> tuple[Adventure, Entry]:
@@ -128,8 +142,13 @@ def test_a_decision_adopts_its_complete_branch_and_drops_the_others(branches_on)
     assert body["status"] == "complete"
     assert body["sentences"]
     assert body["audio"] is not None
-    # The others are gone; what they cost is kept as speculative spend.
+    # The others are marked dropped at once, and discarded by a job after the
+    # learner has the answer; what they cost is kept as speculative spend.
     others = [b for b in branches if b.id != adopted.id]
+    assert Entry.objects.filter(
+        id__in=[b.id for b in others], dropped_at__isnull=False
+    ).count() == len(others)
+    settle(entry)
     assert not Entry.objects.filter(id__in=[b.id for b in others]).exists()
     dropped = DroppedBranch.objects.filter(adventure=adventure)
     assert sorted(d.entry_id for d in dropped) == sorted(b.id for b in others)
@@ -167,9 +186,12 @@ def test_a_decision_before_its_branch_ran_queues_it_at_the_learners_priority(bra
     }
     # One queued job: the adopted entry's, now behind the adventure's lock at
     # the default priority; the others' jobs and rows are gone.
-    [job] = queued_jobs()
+    [job] = queued_jobs()[-1:]
     assert job.args["entry_id"] == str(branches[0].id)
     assert (job.priority, job.lock) == (0, f"adventure:{adventure.id}")
+    settle(entry)
+    [job] = queued_jobs()
+    assert job.args["entry_id"] == str(branches[0].id)
     assert not Entry.objects.filter(id__in=[b.id for b in branches[1:]]).exists()
     assert DroppedBranch.objects.filter(adventure=adventure).count() == len(branches) - 1
     # It runs like any entry, and completes.
@@ -193,6 +215,7 @@ def test_a_branch_in_error_is_dropped_and_the_decision_generates_the_entry(branc
     next_entry = response.json()["next_entry"]
     assert next_entry["status"] == "pending"
     assert next_entry["id"] not in {str(b.id) for b in branches}
+    settle(entry)
     assert not Entry.objects.filter(id__in=[b.id for b in branches]).exists()
     assert DroppedBranch.objects.filter(adventure=adventure).count() == len(branches)
     assert [job.args["entry_id"] for job in queued_jobs()] == [next_entry["id"]]
@@ -211,6 +234,7 @@ def test_the_daily_cap_counts_every_branch_started_today_dropped_ones_too(branch
     response = decide(client_for(learner), adventure, entry, 1)
     assert response.status_code == 201
     assert response.json()["next_entry"]["id"] != str(branch.id)
+    settle(entry)
     assert services.branches_started_today(user_id=learner.id) == 1
     second = run_pipeline(Entry.objects.get(id=response.json()["next_entry"]["id"]))
     assert branches_of(second) == []  # the cap is spent for today
@@ -280,6 +304,7 @@ def test_concurrent_decisions_with_branches_exactly_one_wins_and_adopts_once(bra
         (1,),
         (2,),
     ]
+    settle(entry)
     assert DroppedBranch.objects.count() == len(branches) - 1
     assert not Entry.objects.filter(branch_choice__entry=entry, position__isnull=True).exists()
     truncate_jobs()
