@@ -52,7 +52,7 @@ def start_of_day() -> datetime:
     return datetime.combine(timezone.now().date(), time.min, tzinfo=UTC)
 
 
-def branches_started_today(*, user_id: object) -> int:
+def branches_started_today(*, user_id: UUID) -> int:
     """Branches the learner's stories started today, adopted, live or dropped."""
     since = start_of_day()
     live = Entry.objects.filter(
@@ -104,7 +104,7 @@ def _cancel_queued_jobs(entries: list[Entry]) -> set[UUID]:
     cancelled = set()
     for job_id, lock in queued.values_list("id", "queueing_lock"):
         if app.job_manager.cancel_job_by_id(job_id, delete_job=True):
-            cancelled.add(locks[lock])
+            cancelled.add(locks[str(lock)])
     return cancelled
 
 
@@ -114,7 +114,7 @@ def _running(entries: list[Entry]) -> set[UUID]:
     running = ProcrastinateJob.objects.filter(
         queueing_lock__in=locks, status__in=("doing", "aborting")
     ).values_list("queueing_lock", flat=True)
-    return {locks[lock] for lock in running}
+    return {locks[str(lock)] for lock in running}
 
 
 @transaction.atomic
@@ -218,7 +218,7 @@ def branches_discard(*, branches: list[Entry]) -> None:
 
 
 @transaction.atomic
-def branch_dropped(*, entry_id: object) -> bool:
+def branch_dropped(*, entry_id: UUID) -> bool:
     """For a branch's pipeline between steps: whether it was dropped meanwhile
     (then it is discarded here, and the run stops)."""
     branch = Entry.objects.select_for_update(of=("self",)).filter(id=entry_id).first()
