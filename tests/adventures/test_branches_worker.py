@@ -144,3 +144,44 @@ def test_branches_of_a_killed_worker_are_rescued_and_a_decision_meanwhile_holds(
     nothing_left_behind(first.id, dropped=len(branches) - 1)
     # The rescued runs resumed after generation: one LLM call per branch.
     assert calls(log)["generate"] == len(branches)
+
+
+@pytest.mark.slow
+def test_a_branch_that_fails_is_retried_like_an_entry_and_generated_once(
+    start_worker, tmp_path, branches_on
+):
+    log = tmp_path / "calls.log"
+    learner = make_user()
+    adventure = services.adventure_create(user=learner, target_language="es")
+    first = run_pipeline(adventure.entries.get())  # here; its branches are queued
+    branches = branches_of(first.id)
+    worker = start_worker(
+        STUB_FAULTS=f"translate={len(branches)}",  # each branch's first translation fails
+        STUB_CALL_LOG=str(log),
+        PROVIDER_RETRY_TRIES="1",
+        PIPELINE_RETRY_WAIT_MIN="0.05",
+        PIPELINE_RETRY_JITTER="0.05",
+        **BRANCHES_ON,
+    )
+    try:
+        wait_for(
+            lambda: [b.status for b in branches_of(first.id)] == ["complete"] * len(branches),
+            timeout=60,
+            what="every branch to complete after its retry",
+        )
+    except BaseException:
+        print(worker.output())
+        raise
+    assert calls(log)["translate:fault"] == len(branches)
+    assert calls(log)["generate"] == len(branches)  # the retries resumed after it
+    jobs = ProcrastinateJob.objects.filter(args__entry_id__in=[str(b.id) for b in branches])
+    assert [job.attempts for job in jobs] == [2] * len(branches)  # two runs each
+
+    # Adopted complete, at once.
+    response = client_for(learner).post(
+        f"/api/adventures/{adventure.id}/decisions",
+        {"entry_id": str(first.id), "choice_id": str(branches[0].branch_choice_id)},
+        format="json",
+    )
+    assert response.json()["next_entry"]["status"] == "complete"
+    nothing_left_behind(first.id, dropped=len(branches) - 1)
