@@ -32,7 +32,7 @@ async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUI
             adventure_id=adventure_id, entry_id=entry_id, user_id=user_id
         )
         if entry is None:
-            logger.info("entry %s is already complete; nothing to do", entry_id)
+            logger.info("entry %s is complete, or a dropped branch; nothing to do", entry_id)
             return
         if entry.generated_at is None:
             await steps.generate(entry)
