@@ -22,7 +22,8 @@ from procrastinate.contrib.django.models import (
 from outbound import factory
 
 from . import weaving
-from .models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
+from .models import Adventure, Audio, Choice, Decision, DroppedBranch, Entry, Sentence, Token
+from .selectors import adventure_costs
 from .services import entries_rerun
 
 
@@ -60,7 +61,15 @@ def _link(obj, label=None) -> str:
 
 class EntryInline(ReadOnlyInline):
     model = Entry
-    fields = ("position", "status", "is_final", "excerpt", "error_message", "updated_at")
+    fields = (
+        "position",
+        "status",
+        "branch",
+        "is_final",
+        "excerpt",
+        "error_message",
+        "updated_at",
+    )
     readonly_fields = fields
     show_change_link = True
     ordering = ("position",)
@@ -68,6 +77,35 @@ class EntryInline(ReadOnlyInline):
     @admin.display(description="text")
     def excerpt(self, entry: Entry) -> str:
         return entry.text[:120] + ("…" if len(entry.text) > 120 else "")
+
+    @admin.display(description="branch")
+    def branch(self, entry: Entry) -> str:
+        return _branch_label(entry)
+
+
+def _branch_label(entry: Entry) -> str:
+    """How a branch stands (empty for an entry generated after its decision)."""
+    if entry.branch_choice_id is None:
+        return ""
+    if entry.dropped_at is not None:
+        return "dropped (its job is finishing)"
+    return "adopted" if entry.position is not None else "generated ahead"
+
+
+class DroppedBranchInline(ReadOnlyInline):
+    model = DroppedBranch
+    fields = (
+        "entry_id",
+        "status",
+        "branch_created_at",
+        "dropped_at",
+        "llm_input_tokens",
+        "llm_output_tokens",
+        "translated_characters",
+        "audio_seconds",
+    )
+    readonly_fields = fields
+    verbose_name_plural = "dropped branches (speculative spend)"
 
 
 @admin.register(Adventure)
@@ -96,9 +134,36 @@ class AdventureAdmin(admin.ModelAdmin):
         "status",
         "created_at",
         "updated_at",
+        "costs",
     )
     fields = (*readonly_fields[:4], "level", "theme", *readonly_fields[4:])
-    inlines = [EntryInline]
+    inlines = [EntryInline, DroppedBranchInline]
+
+    @admin.display(description="provider spend")
+    def costs(self, adventure: Adventure) -> str:
+        """The story's entries, and branches generated ahead that no decision
+        adopted (dropped, or waiting for the learner's choice)."""
+        costs = adventure_costs(adventure)
+        rows = (("story", costs), ("speculative (branches)", costs.speculative))
+        return format_html(
+            "<table><tr><th></th><th>entries</th><th>LLM tokens in / out</th>"
+            "<th>characters translated</th><th>audio seconds</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        label,
+                        spend.entries,
+                        spend.llm_input_tokens,
+                        spend.llm_output_tokens,
+                        spend.translated_characters,
+                        spend.audio_seconds,
+                    )
+                    for label, spend in rows
+                ),
+            ),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Adventure]:
         return super().get_queryset(request).annotate(_entry_count=Count("entries"))
@@ -181,6 +246,7 @@ class EntryAdmin(admin.ModelAdmin):
     inlines = [SentenceInline, ChoiceInline, TokenInline]
     fieldsets = (
         (None, {"fields": ("id", "adventure_link", "learner", "position", "status", "is_final")}),
+        ("Branch", {"fields": ("branch_choice", "branch_state", "dropped_at")}),
         ("Passage", {"fields": ("text", "audio_player")}),
         ("Review words", {"fields": ("review_words", "review_words_used", "review_share")}),
         ("Error", {"fields": ("error_message", "error_detail")}),
@@ -224,7 +290,12 @@ class EntryAdmin(admin.ModelAdmin):
         "review_share",
         "jobs",
         "level_fit_percent",
+        "branch_state",
     )
+
+    @admin.display(description="branch")
+    def branch_state(self, entry: Entry) -> str:
+        return _branch_label(entry) or "no (generated after its decision)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Entry]:
         return super().get_queryset(request).select_related("adventure__user", "audio")

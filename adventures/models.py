@@ -2,7 +2,16 @@
 
 The database enforces the story's shape: entry positions are unique per
 adventure, choice indexes unique per entry, and an entry has at most one
-decision. Everything under an entry (sentences, choices, tokens, audio) is
+decision.
+
+**Branches** (issue 14) are entries generated ahead, one per choice of a
+complete entry, before the learner decides: ``Entry.branch_choice`` names the
+choice that leads to it and ``position`` stays NULL until a decision adopts it
+(it then takes the adventure's next position). NULLs never clash in the
+(adventure, position) unique constraint, and every learner-facing query reads
+only entries with a position, so an unadopted branch is invisible to the
+learner. A branch not adopted is dropped: its row is deleted and what it cost
+is kept as a ``DroppedBranch``. Everything under an entry (sentences, choices, tokens, audio) is
 written by the pipeline, one step at a time; the ``*_at`` timestamps on the
 entry record which steps have finished, so a retried job resumes after them.
 """
@@ -67,7 +76,8 @@ class Entry(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     adventure = models.ForeignKey(Adventure, on_delete=models.CASCADE, related_name="entries")
-    position = models.PositiveIntegerField()
+    # NULL only for a branch not adopted yet (see the module docstring).
+    position = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
     text = models.TextField(blank=True)
     is_final = models.BooleanField(default=False)
@@ -102,6 +112,17 @@ class Entry(models.Model):
     level_regenerated = models.BooleanField(
         default=False, help_text="Clearly above its level, so the generator was asked once more."
     )
+    # Branches: the choice this entry follows (kept once adopted), and when a
+    # decision for another choice dropped it while its job was still running.
+    branch_choice = models.OneToOneField(
+        "Choice",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="branch",
+        help_text="Generated ahead for this choice (a branch).",
+    )
+    dropped_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,11 +134,22 @@ class Entry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(position__gte=1), name="entry_position_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(position__isnull=False) | models.Q(branch_choice__isnull=False),
+                name="entry_position_or_branch",
+            ),
         ]
         indexes = [models.Index(fields=["status", "updated_at"])]
 
     def __str__(self) -> str:
+        if self.position is None:
+            return f"Branch {self.id} of {self.adventure_id}"
         return f"Entry {self.position} of {self.adventure_id}"
+
+    @property
+    def is_branch(self) -> bool:
+        """Generated ahead and not adopted by a decision (yet)."""
+        return self.position is None
 
 
 class Sentence(models.Model):
@@ -241,3 +273,27 @@ class EntryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.id}: entry {self.position} {self.status}"
+
+
+class DroppedBranch(models.Model):
+    """What a branch that no decision adopted cost before it was dropped:
+    speculative spend, summed per adventure by ``selectors.adventure_costs``."""
+
+    adventure = models.ForeignKey(
+        Adventure, on_delete=models.CASCADE, related_name="dropped_branches"
+    )
+    entry_id = models.UUIDField(help_text="The id the dropped branch had.")
+    status = models.CharField(max_length=16, help_text="Its status when it was dropped.")
+    branch_created_at = models.DateTimeField()
+    dropped_at = models.DateTimeField(auto_now_add=True)
+    llm_input_tokens = models.PositiveIntegerField(default=0)
+    llm_output_tokens = models.PositiveIntegerField(default=0)
+    translated_characters = models.PositiveIntegerField(default=0)
+    audio_seconds = models.DecimalField(max_digits=9, decimal_places=3, default=0)
+
+    class Meta:
+        ordering = ["-dropped_at"]
+        indexes = [models.Index(fields=["adventure", "branch_created_at"])]
+
+    def __str__(self) -> str:
+        return f"Dropped branch {self.entry_id}"

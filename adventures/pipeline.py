@@ -32,10 +32,14 @@ async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUI
             adventure_id=adventure_id, entry_id=entry_id, user_id=user_id
         )
         if entry is None:
-            logger.info("entry %s is already complete; nothing to do", entry_id)
+            logger.info("entry %s is complete, or a dropped branch; nothing to do", entry_id)
             return
         if entry.generated_at is None:
             await steps.generate(entry)
+            if entry.is_branch and await db(services.branch_dropped)(entry_id=entry.id):
+                # A decision for another choice dropped this branch meanwhile.
+                logger.info("branch %s was dropped; stopping after generation", entry_id)
+                return
         passage = await db(selectors.entry_passage)(entry=entry)
         pending = [
             step(entry, passage)

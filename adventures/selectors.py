@@ -1,4 +1,5 @@
-"""Read-only queries: the learner's (always scoped to the learner who asks),
+"""Read-only queries: the learner's (always scoped to the learner who asks, and
+never showing a branch not adopted yet: ``position`` is NULL for those),
 what the pipeline reads before calling a provider, and staff's lists of
 entries in error."""
 
@@ -30,7 +31,7 @@ from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
 from . import weaving
-from .models import Adventure, Choice, Decision, Entry, Sentence
+from .models import Adventure, Choice, Decision, DroppedBranch, Entry, Sentence
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -39,7 +40,9 @@ if TYPE_CHECKING:
 def _entry_summaries() -> Prefetch:
     return Prefetch(
         "entries",
-        queryset=Entry.objects.only("id", "position", "status", "adventure_id"),
+        queryset=Entry.objects.filter(position__isnull=False).only(
+            "id", "position", "status", "adventure_id"
+        ),
     )
 
 
@@ -61,7 +64,9 @@ def adventure_get(*, user: User, adventure_id: UUID) -> Adventure:
 def entry_get(*, user: User, adventure_id: UUID, entry_id: UUID) -> Entry:
     try:
         return (
-            Entry.objects.filter(adventure__user=user, adventure_id=adventure_id)
+            Entry.objects.filter(
+                adventure__user=user, adventure_id=adventure_id, position__isnull=False
+            )
             .select_related("adventure", "audio", "decision")
             .prefetch_related("sentences", "choices", "tokens")
             .get(id=entry_id)
@@ -71,8 +76,8 @@ def entry_get(*, user: User, adventure_id: UUID, entry_id: UUID) -> Entry:
 
 
 @dataclass(frozen=True)
-class AdventureCosts:
-    """What the providers billed for an adventure, summed over its entries."""
+class Spend:
+    """What the providers billed for some entries."""
 
     entries: int
     llm_input_tokens: int
@@ -81,15 +86,24 @@ class AdventureCosts:
     audio_seconds: Decimal
 
 
-def adventure_costs(adventure: Adventure) -> AdventureCosts:
-    totals = Entry.objects.filter(adventure=adventure).aggregate(
-        entries=Count("id"),
+@dataclass(frozen=True)
+class AdventureCosts(Spend):
+    """What the providers billed for an adventure: its story's entries (the
+    fields of ``Spend``), and ``speculative``: branches generated ahead that
+    no decision adopted, dropped or still waiting for the learner's choice."""
+
+    speculative: Spend
+
+
+def _spend(rows: QuerySet, count: str) -> Spend:
+    totals = rows.aggregate(
+        entries=Count(count),
         llm_input_tokens=Sum("llm_input_tokens"),
         llm_output_tokens=Sum("llm_output_tokens"),
         translated_characters=Sum("translated_characters"),
         audio_seconds=Sum("audio_seconds"),
     )
-    return AdventureCosts(
+    return Spend(
         entries=totals["entries"],
         llm_input_tokens=totals["llm_input_tokens"] or 0,
         llm_output_tokens=totals["llm_output_tokens"] or 0,
@@ -98,32 +112,66 @@ def adventure_costs(adventure: Adventure) -> AdventureCosts:
     )
 
 
+def adventure_costs(adventure: Adventure) -> AdventureCosts:
+    story = _spend(Entry.objects.filter(adventure=adventure, position__isnull=False), "id")
+    live = _spend(Entry.objects.filter(adventure=adventure, position__isnull=True), "id")
+    dropped = _spend(DroppedBranch.objects.filter(adventure=adventure), "id")
+    speculative = Spend(
+        entries=live.entries + dropped.entries,
+        llm_input_tokens=live.llm_input_tokens + dropped.llm_input_tokens,
+        llm_output_tokens=live.llm_output_tokens + dropped.llm_output_tokens,
+        translated_characters=live.translated_characters + dropped.translated_characters,
+        audio_seconds=live.audio_seconds + dropped.audio_seconds,
+    )
+    return AdventureCosts(**vars(story), speculative=speculative)
+
+
 # --- The pipeline ---------------------------------------------------------------------
 
 
 def generation_request(*, entry: Entry) -> GenerationRequest:
     """What the story generator needs for ``entry``: the adventure's settings,
     the story so far with the learner's choices, the choice that led here, and
-    the learner's words to weave in (``weaving.review_words``)."""
+    the learner's words to weave in (``weaving.review_words``).
+
+    For a branch not adopted yet, the story so far ends with the entry it
+    follows, as if its choice had been made (``branch_choice``)."""
     adventure = entry.adventure
+    branch_choice = (
+        Choice.objects.select_related("entry").filter(id=entry.branch_choice_id).first()
+        if entry.branch_choice_id
+        else None
+    )
+    if entry.position is not None:
+        position = entry.position
+    else:
+        assert branch_choice is not None
+        assert branch_choice.entry.position is not None
+        position = branch_choice.entry.position + 1
     earlier = (
-        Entry.objects.filter(adventure=adventure, position__lt=entry.position)
+        Entry.objects.filter(adventure=adventure, position__lt=position)
         .select_related("decision__choice")
         .order_by("position")
     )
     history = []
     for past in earlier:
         decision = getattr(past, "decision", None)
-        history.append(PastEntry(text=past.text, chosen=decision.choice.text if decision else None))
+        chosen = decision.choice if decision else None
+        if chosen is None and branch_choice is not None and branch_choice.entry_id == past.id:
+            chosen = branch_choice
+        history.append(PastEntry(text=past.text, chosen=chosen.text if chosen else None))
     previous = Decision.objects.filter(next_entry=entry).select_related("choice").first()
+    chosen_index = previous.choice.index if previous else None
+    if chosen_index is None and branch_choice is not None:
+        chosen_index = branch_choice.index
     return GenerationRequest(
         target_language=adventure.target_language,
         level=adventure.level,
         theme=adventure.theme,
-        position=entry.position,
+        position=position,
         is_final=entry.is_final,
         history=history,
-        chosen_index=previous.choice.index if previous else None,
+        chosen_index=chosen_index,
         review_words=weaving.review_words(
             user_id=adventure.user_id, language=adventure.target_language
         ),

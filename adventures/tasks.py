@@ -6,6 +6,11 @@ Locks, per job (see ``job_locks``):
   entry cannot be queued twice; a second defer raises ``AlreadyEnqueued``.
 - ``lock = "adventure:<id>"``: jobs sharing it run one at a time, in the order
   they were queued, so the entries of one adventure are generated in order.
+  A branch's job (an entry generated ahead, ``services.branches``) has no lock:
+  the branches of an entry are generated side by side, after the entry they
+  follow has completed; and it has a lower priority
+  (``settings.PREGENERATE_PRIORITY``), so that entries a learner waits for run
+  first.
 
 Task names are explicit and stable: they are stored in the job rows, and a
 module move must not strand queued jobs.
@@ -47,9 +52,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def job_locks(entry: Entry) -> tuple[str, str]:
+def job_locks(entry: Entry) -> tuple[str | None, str]:
     """``(lock, queueing_lock)`` of the pipeline job of ``entry``."""
+    if entry.is_branch:
+        return None, f"entry:{entry.id}"
     return f"adventure:{entry.adventure_id}", f"entry:{entry.id}"
+
+
+def job_priority(entry: Entry) -> int:
+    """Procrastinate runs higher priorities first: a branch after the others."""
+    return settings.PREGENERATE_PRIORITY if entry.is_branch else 0
 
 
 def is_transient(exception: BaseException) -> bool:
@@ -125,6 +137,17 @@ async def generate_adventure_entry(
         else:
             logger.warning("entry %s failed, will retry: %s", entry_id, exc)
         raise
+
+
+@app.task(
+    name="adventures.settle_branches",
+    queue=settings.PIPELINE_QUEUE,
+    retry=PipelineRetryStrategy(),
+)
+async def settle_branches(entry_id: str) -> None:
+    """After a decision on ``entry_id``: discard the branches it dropped and
+    queue those of the adopted entry (``services.branches_settle``)."""
+    await db(services.branches_settle)(entry_id=UUID(entry_id))
 
 
 @app.task(

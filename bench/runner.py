@@ -17,7 +17,9 @@ Order of a run (each step bounded in time):
 7. live: status events through ``GET /api/adventures/{id}/events`` on one web
    process, from the commit to the client, with 1 and then 200 streams open
    (``bench/live.py``); the worker is stopped first;
-8. everything started is stopped (that server included), the database
+8. instant: learners who read each entry before choosing, with branches
+   generated ahead (``PREGENERATE_BRANCHES``) off, then on, in the same run;
+9. everything started is stopped (that server included), the database
    dropped, temporary files removed.
 
 The bench process itself runs Django against the benchmark database (to create
@@ -60,7 +62,14 @@ from .processes import (
     start_worker,
     wait_until,
 )
-from .stats import critical_path_ms, distribution, format_latencies, ratio
+from .stats import (
+    critical_path_ms,
+    decision_to_complete_ms,
+    distribution,
+    format_latencies,
+    per_adopted_entry,
+    ratio,
+)
 
 # Enough learners that none comes near a realistic throttle history, and a rate
 # the benchmark cannot reach: throttling must not shape the figures.
@@ -87,12 +96,14 @@ class Plan:
     pipeline_decisions: int
     throughput_entries: int
     live_samples: int
+    instant_learners: int
+    instant_decisions: int
 
     @classmethod
     def make(cls, *, quick: bool, database: str, latencies: dict[str, int]) -> Plan:
         if quick:
-            return cls(database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30)
-        return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200)
+            return cls(database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2)
+        return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)
 
 
 def log(message: str) -> None:
@@ -465,6 +476,109 @@ def play_stories(
     return samples
 
 
+@dataclass
+class Reader:
+    """A learner of the ``instant`` measure: reads each entry, then chooses."""
+
+    token: str
+    adventure_id: str
+    entry_id: str
+    decisions_left: int
+    choice: int  # which choice (index) the next decision takes
+    read_until: float | None = None  # monotonic
+    decided_at: float | None = None  # wall clock, like completed_at
+    answered_at: float = 0.0
+
+
+def read_and_choose(
+    port: int,
+    tokens: list[str],
+    *,
+    decisions: int,
+    read_seconds: float,
+    worker: Child,
+    timeout: float,
+) -> tuple[list[float], list[float]]:
+    """Each learner starts a story; once an entry is complete they read it for
+    ``read_seconds``, then choose (choices taken in turn, so not always the
+    first): ms from sending each decision until the learner has the next entry
+    complete (``decision_to_complete_ms``), and ms of each decision request."""
+    from adventures.models import Choice, Entry
+
+    readers = []
+    for index, token in enumerate(tokens):
+        adventure = create_adventure(port, token)
+        entry_id = adventure["entries"][0]["id"]
+        readers.append(Reader(token, adventure["id"], entry_id, decisions, choice=index))
+    samples: list[float] = []
+    requests: list[float] = []
+    deadline = time.monotonic() + timeout
+    while any(reader.decisions_left or reader.decided_at for reader in readers):
+        worker.check_alive()
+        if time.monotonic() > deadline:
+            raise BenchError(f"instant: stories not finished after {timeout:.0f}s")
+        waiting = {r.entry_id: r for r in readers if r.decisions_left or r.decided_at}
+        rows = Entry.objects.filter(id__in=waiting).values_list(
+            "id", "status", "completed_at", "error_detail"
+        )
+        for entry_id, status, completed_at, error in rows:
+            if status == Entry.Status.ERROR:
+                raise BenchError(f"entry {entry_id} failed: {error}")
+            if status != Entry.Status.COMPLETE:
+                continue
+            reader = waiting[str(entry_id)]
+            if reader.decided_at is not None:
+                samples.append(
+                    decision_to_complete_ms(
+                        reader.decided_at, reader.answered_at, completed_at.timestamp()
+                    )
+                )
+                reader.decided_at = None
+            if not reader.decisions_left:
+                continue
+            if reader.read_until is None:
+                reader.read_until = time.monotonic() + read_seconds
+            if time.monotonic() < reader.read_until:
+                continue
+            choices = list(
+                Choice.objects.filter(entry_id=entry_id)
+                .order_by("index")
+                .values_list("id", flat=True)
+            )
+            choice_id = choices[reader.choice % len(choices)]
+            reader.choice += 1
+            reader.decided_at = time.time()
+            status_code, body = call(
+                port,
+                "POST",
+                f"/api/adventures/{reader.adventure_id}/decisions",
+                reader.token,
+                {"entry_id": str(entry_id), "choice_id": str(choice_id)},
+            )
+            reader.answered_at = time.time()
+            requests.append((reader.answered_at - reader.decided_at) * 1000)
+            if status_code != 201:
+                raise BenchError(f"POST decisions answered {status_code}: {body!r}")
+            reader.entry_id = body["next_entry"]["id"]
+            reader.read_until = None
+            reader.decisions_left -= 1
+        time.sleep(0.01)
+    return samples, requests
+
+
+def jobs_drained(worker: Child, timeout: float) -> None:
+    """Every job has ended (branches still running after the last decision too)."""
+
+    def drained() -> bool:
+        worker.check_alive()
+        [(left,)] = query(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+        )
+        return left == 0
+
+    wait_until(drained, timeout=timeout, what="the queue to drain")
+
+
 def queue_at_once(count: int) -> float:
     """Create ``count`` adventures (one entry each) in one transaction; return the
     wall-clock time right after the commit made all their jobs visible."""
@@ -631,6 +745,58 @@ def run(plan: Plan) -> dict[str, Any]:
                 env, workdir, streams=LIVE_STREAMS, samples=plan.live_samples, warmup=10
             )
             children.append(live_web)
+        clear_adventures_and_jobs()
+
+        # Learners read each entry before choosing; long enough for its
+        # branches to be generated (one wave of the worker's slots per entry
+        # at most), as a reader's tens of seconds would be.
+        read_seconds = 1.5 + 2.5 * critical / 1000
+        instant: dict[str, Any] = {
+            "learners": plan.instant_learners,
+            "decisions": plan.instant_learners * plan.instant_decisions,
+            "read_seconds": round(read_seconds, 2),
+        }
+        instant_tokens = tokens[-2 * plan.instant_learners :]
+        for index, mode in enumerate(("off", "on")):
+            calls_log = workdir / f"calls-{mode}.log"
+            worker = start(
+                "worker",
+                STUB_LATENCY_MS=latencies,
+                STUB_CALL_LOG=str(calls_log),
+                PREGENERATE_BRANCHES=mode,
+                PREGENERATE_DAILY_CAP="100000",
+            )
+            # The web process too: a decision adopting a complete branch
+            # queues that entry's own branches.
+            instant_web = start("web", PREGENERATE_BRANCHES=mode, PREGENERATE_DAILY_CAP="100000")
+            learners = instant_tokens[index * plan.instant_learners :][: plan.instant_learners]
+            with step(
+                f"instant, pre-generation {mode}: {len(learners)} learners, "
+                f"{plan.instant_decisions} decisions each, {read_seconds:.1f}s reading"
+            ):
+                ms, request_ms = read_and_choose(
+                    instant_web.port,
+                    learners,
+                    decisions=min(plan.instant_decisions, settings.STORY_LENGTH - 1),
+                    read_seconds=read_seconds,
+                    worker=worker,
+                    timeout=60 + 3 * plan.instant_decisions * (critical / 1000 + read_seconds),
+                )
+                jobs_drained(worker, timeout=60 + 10 * critical / 1000)
+            generations = calls_log.read_text().split().count("generate")
+            [(dropped,)] = query("SELECT count(*) FROM adventures_droppedbranch")
+            instant[f"pregenerate_{mode}"] = {
+                "decision_to_complete_ms": distribution(ms),
+                "decision_request_ms": distribution(request_ms),
+                "llm_calls_per_adopted_entry": per_adopted_entry(
+                    generations, len(learners), len(ms)
+                ),
+                "branches_dropped": dropped,
+            }
+            for child in (worker, instant_web):
+                child.stop()
+                children.remove(child)
+            clear_adventures_and_jobs()
 
         floor_p50 = distribution(floor)["p50"]
         pickup_dist = distribution(pickup)
@@ -668,12 +834,16 @@ def run(plan: Plan) -> dict[str, Any]:
                 "entries_per_second": round(plan.throughput_entries / seconds, 2),
             },
             "live": live_figures,
+            "instant": instant,
             "memory": {
                 "web_rss_mb": memory.peak_mb("web"),
                 "worker_rss_mb": memory.peak_mb("worker"),
             },
             "machine": {
                 "cpus": os.cpu_count(),
+                # The load while the run ended (1, 5, 15 minutes): the machine
+                # may be shared, and its other work weighs on every figure.
+                "load_average": [round(load, 2) for load in os.getloadavg()],
                 "postgres_version": postgres_version,
                 "python_version": platform.python_version(),
             },

@@ -54,3 +54,18 @@ def critical_path_ms(latencies: Mapping[str, int]) -> int:
 def format_latencies(latencies: Mapping[str, int]) -> str:
     """The ``STUB_LATENCY_MS`` spelling of ``latencies`` (the inverse of parsing it)."""
     return ",".join(f"{step}={ms}" for step, ms in latencies.items())
+
+
+def decision_to_complete_ms(decided_at: float, answered_at: float, completed_at: float) -> float:
+    """When the learner has the next entry complete, from sending the decision:
+    the decision's answer if the entry was complete by then (a branch generated
+    ahead), else the entry's completion. Wall-clock seconds in, ms out."""
+    return (max(answered_at, completed_at) - decided_at) * 1000
+
+
+def per_adopted_entry(calls: int, first_entries: int, decisions: int) -> float | None:
+    """LLM calls per entry a decision led to: every generation but the
+    stories' first entries (which no decision leads to), over the decisions."""
+    if decisions <= 0:
+        return None
+    return round((calls - first_entries) / decisions, 2)

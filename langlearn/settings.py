@@ -396,6 +396,16 @@ STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
 # How many of the learner's words being learnt (due soonest first) each passage
 # is asked to use (issue 13); 0 weaves none.
 WEAVE_WORDS = env_int("WEAVE_WORDS", 5, minimum=0)
+# Branches generated ahead (issue 14): when an entry completes, the entry after
+# each of its choices is generated before the learner decides. Off by default:
+# it multiplies what the providers bill per entry by the number of choices
+# (2-4), a cost the operator must choose. The cap bounds that spend per learner
+# and UTC day (branches started); 0 generates none.
+PREGENERATE_BRANCHES = env_bool("PREGENERATE_BRANCHES", default=False)
+PREGENERATE_DAILY_CAP = env_int("PREGENERATE_DAILY_CAP", 60, minimum=0)
+# Procrastinate runs jobs of higher priority first: entries a learner waits for
+# have the default, 0; branches run only when no such job is waiting.
+PREGENERATE_PRIORITY = -10
 
 # --- Providers ------------------------------------------------------------------
 # Stubs unless a provider's key is set; STUB_GENERATION=true forces stubs.

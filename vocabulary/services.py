@@ -84,7 +84,7 @@ def word_save_from_token(*, user: User, token_id: int) -> Saved:
     sentence it is in and that sentence's translation."""
     try:
         token = Token.objects.select_related("entry__adventure").get(
-            id=token_id, entry__adventure__user=user
+            id=token_id, entry__adventure__user=user, entry__position__isnull=False
         )
     except Token.DoesNotExist:
         raise NotFound("Token not found.") from None
@@ -135,7 +135,7 @@ def entry_mark_known(*, user: User, adventure_id: UUID, entry_id: UUID) -> PageK
     marks nothing. Three queries whatever the passage's length."""
     try:
         entry = Entry.objects.select_related("adventure").get(
-            id=entry_id, adventure_id=adventure_id, adventure__user=user
+            id=entry_id, adventure_id=adventure_id, adventure__user=user, position__isnull=False
         )
     except Entry.DoesNotExist:
         raise NotFound("Entry not found.") from None

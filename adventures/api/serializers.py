@@ -14,6 +14,9 @@ from vocabulary.models import LemmaStatus
 
 
 class EntrySummarySerializer(serializers.ModelSerializer):
+    # NULL only for a branch not adopted yet, which learners are never shown.
+    position = serializers.IntegerField(read_only=True, min_value=1)
+
     class Meta:
         model = Entry
         fields = ["id", "position", "status"]
@@ -158,6 +161,7 @@ class EntrySerializer(serializers.ModelSerializer):
         "null until the passage is annotated."
     )
     level = serializers.SerializerMethodField()
+    position = serializers.IntegerField(read_only=True, min_value=1)
 
     class Meta:
         model = Entry

@@ -144,6 +144,11 @@ class DecisionCreateApi(APIView):
             **error_responses(400, 401, 404, 409, 413, 415, 503),
         },
         summary="Choose how the story goes on; the next entry is generated in the background",
+        description=(
+            "`next_entry` is the entry after the choice. With branches generated "
+            "ahead (`PREGENERATE_BRANCHES=on`) it is often already `complete`, or "
+            "`generating`; otherwise it is `pending` until a worker takes it."
+        ),
     )
     def post(self, request: AuthedRequest, adventure_id) -> Response:
         payload = self.InputSerializer(data=request.data)

@@ -3,9 +3,20 @@
 - ``lifecycle``: every status change of an entry or adventure, and queuing an
   entry's pipeline job in the same transaction;
 - ``stories``: what learners and staff do (start, choose, retry, re-run);
-- ``results``: what each pipeline step found, stored on the entry.
+- ``results``: what each pipeline step found, stored on the entry;
+- ``branches``: entries generated ahead of a decision (adopt, drop, cap).
 """
 
+from .branches import (
+    branch_adopt,
+    branch_discard,
+    branch_dropped,
+    branches_create,
+    branches_discard,
+    branches_drop,
+    branches_settle,
+    branches_started_today,
+)
 from .lifecycle import (
     LEARNER_ERROR_MESSAGE,
     EntryGone,
@@ -38,6 +49,14 @@ __all__ = [
     "RerunResult",
     "adventure_create",
     "adventure_status_sync",
+    "branch_adopt",
+    "branch_discard",
+    "branch_dropped",
+    "branches_create",
+    "branches_discard",
+    "branches_drop",
+    "branches_settle",
+    "branches_started_today",
     "check_languages",
     "decision_record",
     "defer_entry_job",

@@ -14,6 +14,9 @@ never an entry without its job nor a job without its entry.
 Every change of an entry's status also writes an ``EntryEvent`` and sends it
 with ``pg_notify`` on ``EVENTS_CHANNEL``, in the same transaction: listeners
 hear of it when (and only if) it commits (``adventures.live`` streams them).
+Branches (entries generated ahead of a decision) go through the same
+functions; what is theirs alone (creating, adopting, dropping them) is in
+``branches``, called from here where an entry completes, starts or fails.
 """
 
 from __future__ import annotations
@@ -48,13 +51,15 @@ def defer_entry_job(entry: Entry) -> int:
     adventure, in order) are described in ``adventures.tasks``. A second job for
     an entry that is already queued is refused with ``ConflictError``.
     """
-    from ..tasks import generate_adventure_entry, job_locks
+    from ..tasks import generate_adventure_entry, job_locks, job_priority
 
     lock, queueing_lock = job_locks(entry)
     try:
         # A savepoint: a refused defer must not poison the caller's transaction.
         with transaction.atomic():
-            job = generate_adventure_entry.configure(lock=lock, queueing_lock=queueing_lock)
+            job = generate_adventure_entry.configure(
+                lock=lock, queueing_lock=queueing_lock, priority=job_priority(entry)
+            )
             return job.defer(
                 adventure_id=str(entry.adventure_id),
                 entry_id=str(entry.id),
@@ -74,7 +79,7 @@ def adventure_status_sync(*, adventure: Adventure) -> None:
     ``active`` otherwise. Call it in the transaction that changed an entry.
     """
     newest = (
-        Entry.objects.filter(adventure_id=adventure.id)
+        Entry.objects.filter(adventure_id=adventure.id, position__isnull=False)
         .order_by("-position")
         .values("position", "status", "is_final")
         .first()
@@ -106,14 +111,19 @@ def event_payload(event: EntryEvent) -> dict:
     }
 
 
-def entry_event_record(*, entry: Entry, adventure: Adventure) -> EntryEvent:
+def entry_event_record(*, entry: Entry, adventure: Adventure) -> EntryEvent | None:
     """Record the entry's new status as an event and NOTIFY it on commit.
 
     Call it in the transaction that changed the entry, after
     ``adventure_status_sync``. The adventure's row is locked first, so one
     adventure's events commit in the order of their ids (``Last-Event-ID``
     resumes by id). NOTIFY is transactional: a rolled-back change sends nothing.
+
+    A branch not adopted yet (no position) is not part of the learner's story:
+    it sends nothing; adopting it (``branches.branch_adopt``) sends its status.
     """
+    if entry.position is None:
+        return None
     Adventure.objects.select_for_update().filter(id=adventure.id).values_list("id").first()
     event = EntryEvent.objects.create(
         adventure_id=adventure.id,
@@ -127,6 +137,18 @@ def entry_event_record(*, entry: Entry, adventure: Adventure) -> EntryEvent:
             "SELECT pg_notify(%s, %s)", [EVENTS_CHANNEL, json.dumps(event_payload(event))]
         )
     return event
+
+
+def _branches_create(*, entry: Entry) -> None:
+    from .branches import branches_create  # branches builds on this module
+
+    branches_create(entry=entry)
+
+
+def _branch_discard(*, branch: Entry) -> None:
+    from .branches import branch_discard
+
+    branch_discard(branch=branch)
 
 
 @transaction.atomic
@@ -169,6 +191,9 @@ def entry_start(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> Entry |
         raise EntryGone(f"entry {entry_id} of adventure {adventure_id} does not exist") from None
     if entry.status == Entry.Status.COMPLETE:
         return None
+    if entry.dropped_at is not None:
+        _branch_discard(branch=entry)  # a branch dropped while its job waited
+        return None
     entry.status = Entry.Status.GENERATING
     entry.error_message = entry.error_detail = ""
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
@@ -183,11 +208,15 @@ def entry_complete(*, entry_id: UUID) -> None:
     entry = (
         Entry.objects.select_for_update(of=("self",)).select_related("adventure").get(id=entry_id)
     )
+    if entry.dropped_at is not None:
+        _branch_discard(branch=entry)  # a branch dropped while it was generated
+        return
     entry.status = Entry.Status.COMPLETE
     entry.completed_at = timezone.now()
     entry.save(update_fields=["status", "completed_at", "updated_at"])
     adventure_status_sync(adventure=entry.adventure)
     entry_event_record(entry=entry, adventure=entry.adventure)
+    _branches_create(entry=entry)
 
 
 @transaction.atomic
@@ -201,6 +230,9 @@ def entry_fail(*, entry_id: UUID, detail: str) -> None:
         .first()
     )
     if entry is None or entry.status == Entry.Status.COMPLETE:
+        return
+    if entry.dropped_at is not None:
+        _branch_discard(branch=entry)
         return
     entry.status = Entry.Status.ERROR
     entry.error_message = LEARNER_ERROR_MESSAGE

@@ -18,6 +18,7 @@ from langlearn import languages
 from langlearn.errors import ConflictError, InvalidInput, NotFound
 
 from ..models import Adventure, CefrLevel, Choice, Decision, Entry
+from .branches import branch_adopt, branches_drop
 from .lifecycle import entry_create, entry_queue
 
 if TYPE_CHECKING:
@@ -66,7 +67,13 @@ def _own_entry_for_update(*, user: User, adventure_id: UUID, entry_id: UUID) -> 
         return (
             Entry.objects.select_for_update(of=("self",))
             .select_related("adventure")
-            .get(id=entry_id, adventure_id=adventure_id, adventure__user=user)
+            # A branch not adopted yet is not the learner's to see.
+            .get(
+                id=entry_id,
+                adventure_id=adventure_id,
+                adventure__user=user,
+                position__isnull=False,
+            )
         )
     except Entry.DoesNotExist:
         raise NotFound("Entry not found.") from None
@@ -74,7 +81,8 @@ def _own_entry_for_update(*, user: User, adventure_id: UUID, entry_id: UUID) -> 
 
 @transaction.atomic
 def decision_record(*, user: User, adventure_id: UUID, entry_id: UUID, choice_id: UUID) -> Decision:
-    """Record the learner's choice and queue the next entry.
+    """Record the learner's choice and queue the next entry, or adopt the one
+    generated ahead for that choice (``branches``).
 
     The entry's row lock serialises concurrent decisions on it: the first one
     wins, the others find the decision and get a 409. The one-to-one constraint
@@ -97,10 +105,18 @@ def decision_record(*, user: User, adventure_id: UUID, entry_id: UUID, choice_id
     except Choice.DoesNotExist:
         raise InvalidInput({"choice_id": ["This choice does not belong to the entry."]}) from None
 
+    assert entry.position is not None  # a branch is never the caller's entry
     position = entry.position + 1
-    next_entry = entry_create(
-        adventure=entry.adventure, position=position, is_final=position >= settings.STORY_LENGTH
-    )
+    # The branch generated ahead for this choice, if there is one to adopt;
+    # the others are dropped (see ``branches``).
+    next_entry = branch_adopt(choice=choice, position=position)
+    branches_drop(entry=entry, adopted=next_entry)
+    if next_entry is None:
+        next_entry = entry_create(
+            adventure=entry.adventure,
+            position=position,
+            is_final=position >= settings.STORY_LENGTH,
+        )
     try:
         with transaction.atomic():
             return Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)

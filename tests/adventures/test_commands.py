@@ -355,3 +355,35 @@ def test_embedded_db_status_start_and_stop(tmp_path, own_data_dir):
     bad = manage(tmp_path, "embedded_db", "restart", **env)
     assert bad.returncode == 2
     assert "invalid choice: 'restart'" in bad.stderr
+
+
+def test_adventure_costs_shows_the_story_and_its_speculative_spend():
+    from adventures.models import DroppedBranch
+
+    adventure = make_adventure(make_user())
+    entry = factories.make_complete_entry(adventure, llm_input_tokens=300, llm_output_tokens=90)
+    DroppedBranch.objects.create(
+        adventure=adventure,
+        entry_id=uuid.uuid4(),
+        status="complete",
+        branch_created_at=entry.created_at,
+        llm_input_tokens=310,
+        llm_output_tokens=95,
+        translated_characters=200,
+        audio_seconds="9.250",
+    )
+    out = io.StringIO()
+    call_command("adventure_costs", str(adventure.id), "--json", stdout=out)
+    costs = json.loads(out.getvalue())[str(adventure.id)]
+    assert (costs["entries"], costs["llm_input_tokens"], costs["llm_output_tokens"]) == (1, 300, 90)
+    speculative = costs["speculative"]
+    assert speculative["entries"] == 1
+    assert speculative["llm_output_tokens"] == 95
+    assert speculative["audio_seconds"] == "9.250"
+
+    out = io.StringIO()
+    call_command("adventure_costs", str(adventure.id), stdout=out)
+    assert "speculative  1 entries, LLM tokens 310 in / 95 out" in out.getvalue()
+
+    with pytest.raises(CommandError, match="No adventure with id"):
+        call_command("adventure_costs", str(uuid.uuid4()), stdout=io.StringIO())

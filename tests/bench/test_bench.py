@@ -1,6 +1,6 @@
 """The benchmark's arithmetic, its command line, and its server without deferral.
 
-The runs themselves (``python -m bench --quick`` takes about 40 s) are left out
+The runs themselves (``python -m bench --quick`` takes about two minutes) are left out
 of the suite; the README says how to run them.
 """
 
@@ -17,7 +17,15 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
 from bench.nodefer import DiscardingConnector
-from bench.stats import critical_path_ms, distribution, format_latencies, percentile, ratio
+from bench.stats import (
+    critical_path_ms,
+    decision_to_complete_ms,
+    distribution,
+    format_latencies,
+    per_adopted_entry,
+    percentile,
+    ratio,
+)
 from outbound.stubs.drills import parse_latencies
 
 from tests.support.database import truncate_jobs
@@ -60,6 +68,20 @@ def test_the_critical_path_is_generation_then_the_slowest_other_step():
     assert critical_path_ms(latencies) == 1700
     assert critical_path_ms(parse_latencies("generate=100,annotate=40", STEPS)) == 140
     assert critical_path_ms(parse_latencies("", STEPS)) == 0
+
+
+def test_an_entry_complete_before_the_decision_answered_counts_from_the_answer():
+    # A branch generated ahead: complete long before; the learner has it with
+    # the decision's answer, 40 ms after sending it.
+    assert decision_to_complete_ms(100.0, 100.04, 90.0) == pytest.approx(40)
+    # Generated after the decision: complete 1.8 s after it was sent.
+    assert decision_to_complete_ms(100.0, 100.03, 101.8) == pytest.approx(1800)
+
+
+def test_llm_calls_per_adopted_entry_leave_out_the_first_entries():
+    assert per_adopted_entry(calls=10, first_entries=2, decisions=8) == 1.0
+    assert per_adopted_entry(calls=26, first_entries=2, decisions=8) == 3.0
+    assert per_adopted_entry(calls=2, first_entries=2, decisions=0) is None
 
 
 def test_latencies_are_passed_on_in_the_spelling_settings_read():

@@ -108,3 +108,29 @@ def test_a_learner_gets_no_console_and_a_superuser_everything():
     assert learner.get("/admin/").status_code == 302  # back to the login page
     boss = signed_in("bea", "--superuser")
     assert boss.get(reverse("admin:accounts_user_add")).status_code == 200
+
+
+def test_a_staff_account_sees_what_branches_generated_ahead_cost():
+    from adventures.models import DroppedBranch
+
+    adventure = make_adventure(make_user("ana"), title="The lighthouse")
+    entry = make_complete_entry(adventure, position=1, llm_output_tokens=120)
+    DroppedBranch.objects.create(
+        adventure=adventure,
+        entry_id=entry.id,  # (any id: the branch row is gone)
+        status="complete",
+        branch_created_at=entry.created_at,
+        llm_input_tokens=400,
+        llm_output_tokens=987,
+        translated_characters=321,
+        audio_seconds="12.500",
+    )
+    console = signed_in("sam", "--staff")
+
+    page = console.get(reverse("admin:adventures_adventure_change", args=[adventure.id]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "dropped branches (speculative spend)" in html.lower()
+    assert "<td>speculative (branches)</td><td>1</td><td>400 / 987</td><td>321</td>" in html
+    assert "<td>story</td><td>1</td><td>0 / 120</td>" in html

@@ -103,6 +103,7 @@ def make_decision(
     if choice is None:
         choice = entry.choices.order_by("index")[0]
     if next_entry is None:
+        assert entry.position is not None
         next_entry = make_entry(entry.adventure, position=entry.position + 1)
     return Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)
 
