@@ -239,7 +239,9 @@ class Decision(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     entry = models.OneToOneField(Entry, on_delete=models.CASCADE, related_name="decision")
-    choice = models.ForeignKey(Choice, on_delete=models.PROTECT, related_name="+")
+    # RESTRICT: a decided choice cannot be deleted alone, but goes with its
+    # story when the adventure (or the learner) is deleted.
+    choice = models.ForeignKey(Choice, on_delete=models.RESTRICT, related_name="+")
     next_entry = models.OneToOneField(
         Entry, on_delete=models.CASCADE, related_name="previous_decision"
     )

@@ -120,3 +120,34 @@ def test_the_generators_tool_schema_states_the_same_rules():
     assert (choices["minItems"], choices["maxItems"]) == (MIN_CHOICES, MAX_CHOICES)
     final = passage_tool(first=False, final=True)["input_schema"]
     assert "choices" not in final["properties"]
+
+
+@pytest.mark.django_db
+def test_a_story_with_decisions_is_deleted_whole_with_its_adventure_or_learner():
+    from django.db.models import RestrictedError
+
+    from adventures.models import Choice, Decision
+
+    from tests.support.factories import (
+        make_adventure,
+        make_complete_entry,
+        make_decision,
+        make_user,
+    )
+
+    learner = make_user()
+    for _ in range(2):
+        adventure = make_adventure(learner)
+        first = make_complete_entry(adventure, position=1)
+        make_decision(first)
+    # A choice a decision was made on cannot be deleted on its own...
+    decided = Decision.objects.filter(entry__adventure=adventure).get().choice
+    with pytest.raises(RestrictedError):
+        Choice.objects.filter(id=decided.id).delete()
+    # ...but the adventure it belongs to goes whole, and so does the learner.
+    adventure_id = adventure.id
+    adventure.delete()
+    assert not Entry.objects.filter(adventure_id=adventure_id).exists()
+    learner.delete()
+    assert not Decision.objects.exists()
+    assert not Adventure.objects.exists()
