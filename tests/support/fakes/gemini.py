@@ -7,13 +7,17 @@ It answers the way Google documents the current TTS models (read with the
 - Speech generation (TTS), the developer API's guide,
   https://ai.google.dev/gemini-api/docs/speech-generation: the 3.8 models
   (``gemini-3.8-flash-tts``, ``gemini-3.8-flash-lite-tts``) are shown ONLY
-  through ``client.interactions.create`` (google-genai >= 2.25): "pass the
-  verbatim transcript in ``input``, attach turn-level style with the
-  ``speech_metadata`` annotation, and configure the voice in
-  ``generation_config.speech_config``"; ``response_format={"type": "audio"}``;
-  the example saves "the model's default WAV output (audio/wav)". Its REST
-  form (the same body) is ``POST /v1beta/interactions`` with the
-  ``x-goog-api-key`` header; ``speech_config`` is a list of ``{"voice": ...}``.
+  through ``client.interactions.create`` (google-genai >= 2.25): the verbatim
+  transcript goes in ``input``, the turn-level style in a ``speech_metadata``
+  annotation on the text block, the voice in
+  ``generation_config.speech_config``, with ``response_format={"type":
+  "audio"}``; its example saves the model's default WAV output (audio/wav).
+  (Read in its Korean, Chinese and German renderings; the English excerpt we
+  could reach stops before the code.) ``speech_config`` is a list of
+  ``{"voice": ...}``. The REST form: a curl of the guide's body
+  (https://gist.github.com/simonw/a82f3aef2677c623d1776092d6b21224) posts to
+  ``/v1beta/interactions`` with the ``x-goog-api-key`` header; the installed
+  SDK (google-genai 3.6.1) posts the same body to ``/v1/interactions``.
 - Interactions API, https://ai.google.dev/gemini-api/docs/interactions.md.txt:
   the server stores interactions unless ``store=false`` (stateless);
   "the original generateContent API remains fully supported" (in general —
