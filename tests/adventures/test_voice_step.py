@@ -1,8 +1,9 @@
 """The voice step: each sentence read on its own (in parallel, within a bound),
 the WAVs joined into the entry's one file, each sentence's place in it stored.
 
-Driven through the real google-genai SDK against the Gemini fake (a model that
-answers WAV, one that answers raw L16) and through the stub voice."""
+Driven through the real google-genai SDK against the Gemini fake (a 3.8 model
+on the Interactions API answering WAV, an earlier one on generateContent
+answering raw L16) and through the stub voice."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def as_payload(result: steps.VoicedSentences) -> list[dict[str, int]]:
 
 @pytest.mark.parametrize(
     ("model", "mime"),
-    [("gemini-3.8-flash-lite-tts", "audio/wav"), ("gemini-test-l16-tts", "audio/L16")],
+    [("gemini-3.8-flash-lite-tts", "audio/wav"), ("gemini-3.1-flash-tts-preview", "audio/L16")],
 )
 def test_each_sentence_is_voiced_verbatim_and_placed_in_the_joined_file(
     gemini, settings, model, mime
@@ -68,7 +69,9 @@ def test_each_sentence_is_voiced_verbatim_and_placed_in_the_joined_file(
 
     assert sorted(fake.spoken_text(request) for request in gemini.requests) == sorted(SENTENCES)
     assert not any(fake.style_in_text(request) for request in gemini.requests)
-    assert all(model in request.path for request in gemini.requests)
+    assert {fake.model_of(request) for request in gemini.requests} == {model}
+    # 3.8 through the Interactions API, the earlier model through generateContent.
+    assert all(fake.is_interaction(request) == (mime == "audio/wav") for request in gemini.requests)
     assert result.content_type == "audio/wav"
     assert wav_duration_ms(result.audio) == result.duration_ms
     assert_sentences_tile_the_audio(as_payload(result), result.duration_ms)
@@ -116,7 +119,7 @@ def test_a_sentence_refused_for_good_fails_the_step_at_once(gemini):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("model", ["gemini-3.8-flash-lite-tts", "gemini-test-l16-tts"])
+@pytest.mark.parametrize("model", ["gemini-3.8-flash-lite-tts", "gemini-3.1-flash-tts-preview"])
 def test_the_step_stores_one_file_and_each_sentences_place(gemini, settings, model):
     settings.GEMINI_TTS_MODEL = model
     factory.reset()

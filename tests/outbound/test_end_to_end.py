@@ -122,7 +122,8 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
             s["text"] for s in first["sentences"]
         )
         assert not any(fake_gemini.style_in_text(r) for r in gemini.requests)
-        assert gemini.requests[0].path.endswith("/gemini-3.8-flash-lite-tts:generateContent")
+        assert all(fake_gemini.is_interaction(r) for r in gemini.requests)  # 3.8: Interactions
+        assert fake_gemini.model_of(gemini.requests[0]) == "gemini-3.8-flash-lite-tts"
 
         decided = client.post(
             f"/api/adventures/{adventure['id']}/decisions",

@@ -1,36 +1,57 @@
-"""A fake of the Gemini API's ``generateContent`` answering with TTS audio.
+"""A fake of the Gemini developer API's text-to-speech: the Interactions
+endpoint for the 3.8 models, ``generateContent`` for the earlier ones.
 
 It answers the way Google documents the current TTS models (read with the
 ``search`` tool, 2026-11-28):
 
-- Migrate to Gemini 3.8 TTS,
+- Speech generation (TTS), the developer API's guide,
+  https://ai.google.dev/gemini-api/docs/speech-generation: the 3.8 models
+  (``gemini-3.8-flash-tts``, ``gemini-3.8-flash-lite-tts``) are shown ONLY
+  through ``client.interactions.create`` (google-genai >= 2.25): the verbatim
+  transcript goes in ``input``, the turn-level style in a ``speech_metadata``
+  annotation on the text block, the voice in
+  ``generation_config.speech_config``, with ``response_format={"type":
+  "audio"}``; its example saves the model's default WAV output (audio/wav).
+  (Read in its Korean, Chinese and German renderings; the English excerpt we
+  could reach stops before the code.) ``speech_config`` is a list of
+  ``{"voice": ...}``. The REST form: a curl of the guide's body
+  (https://gist.github.com/simonw/a82f3aef2677c623d1776092d6b21224) posts to
+  ``/v1beta/interactions`` with the ``x-goog-api-key`` header; the installed
+  SDK (google-genai 3.6.1) posts the same body to ``/v1/interactions``.
+- Interactions API, https://ai.google.dev/gemini-api/docs/interactions.md.txt:
+  the server stores interactions unless ``store=false`` (stateless);
+  "the original generateContent API remains fully supported" (in general —
+  no page says it serves the 3.8 TTS models on the developer API).
+- The response: an ``Interaction`` whose ``steps`` end with a ``model_output``
+  step whose ``content`` holds ``{"type": "audio", "mime_type": ...,
+  "data": <base64>}`` (the Interaction resource,
+  https://docs.cloud.google.com/gemini-enterprise-agent-platform/reference/rest/v1beta1/Interaction,
+  and the data-model notes of google/skills,
+  skills/cloud/gemini-interactions-api/references/data_model.md; the
+  installed SDK's ``AudioContent`` type: ``data``, ``mime_type``,
+  ``sample_rate``, ``channels``).
+- Migrate to Gemini 3.8 TTS (Gemini Enterprise API),
   https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/text-to-speech/migration-guide
   ("Summary of changes"): the 3.8 models read ``text`` as a *verbatim
-  transcript* (style written into the text "may be read aloud"), style goes in
-  ``speech_metadata.style`` on each part; the default output of a unary request
-  is "a complete WAV file (16-bit PCM, 24 kHz, mono)" (earlier models: raw
-  16-bit PCM, 24 kHz, mono); ``temperature``/``topP``/``topK`` are "rejected
-  with an INVALID_ARGUMENT error" (earlier models ignored them);
-  ``prebuiltVoiceConfig.voiceName`` "still works for prebuilt voices".
-- Speech generation (TTS), https://ai.google.dev/gemini-api/docs/speech-generation
-  and the model page
-  https://ai.google.dev/gemini-api/docs/models/gemini-3.8-flash-lite-tts.md.txt:
-  ``gemini-3.8-flash-tts`` and ``gemini-3.8-flash-lite-tts`` share one request
-  schema; the guide saves "the model's default WAV output (audio/wav)".
-- Prompting guide,
-  https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/text-to-speech/prompting-guide.md.txt:
-  request shape ``parts: [{"text": ..., "speechMetadata": {"style": ...}}]``.
+  transcript* (style written into it "may be read aloud"); a unary request
+  answers "a complete WAV file (16-bit PCM, 24 kHz, mono)" (earlier models:
+  raw 16-bit PCM, 24 kHz, mono); ``temperature``/``topP``/``topK`` are
+  "rejected with an INVALID_ARGUMENT error". There ``generateContent``
+  serves 3.8 — but that is the Enterprise (Vertex) API, not the one we call.
+- The earlier models (``gemini-3.1-flash-tts-preview``, a "legacy preview
+  model", https://ai.google.dev/gemini-api/docs/models/gemini-3.1-flash-tts-preview.md.txt)
+  answer on ``generateContent`` with raw ``audio/L16;codec=pcm;rate=24000``.
 
-So: a ``gemini-3.8-*`` model answers ``audio/wav`` (a whole RIFF file), any
-other model answers raw PCM as ``audio/L16;codec=pcm;rate=24000`` (what the
-earlier models sent). The audio is as long as the *whole* text takes to read —
-a style line left in the text is spoken, and so lengthens the audio; tests can
-also look for one with ``style_in_text``. Sampling parameters sent to a 3.8
-model are refused (400 INVALID_ARGUMENT).
-
-Not confirmed by the pages available: whether the *developer* API (API key,
-generativelanguage.googleapis.com) answers 3.8 on ``generateContent`` — its
-guide shows ``client.interactions.create``; the fake serves generateContent.
+So: ``POST /{v1,v1beta}/interactions`` answers a ``gemini-3.8-*`` model with
+``audio/wav`` (a whole RIFF file) and any other model with raw ``audio/l16``;
+``generateContent`` answers the earlier models with raw L16 and REFUSES a
+3.8 model with 404 NOT_FOUND — the developer docs show 3.8 only through
+Interactions; the exact refusal is the fake's assumption, no page shows it.
+Errors have Google's usual shape ``{"error": {"code", "message", "status"}}``.
+The audio is as long as the *whole* text takes to read — a style line left
+in the text is spoken, and so lengthens the audio; tests can also look for
+one with ``style_in_text``. Sampling parameters sent for a 3.8 model are
+refused (400 INVALID_ARGUMENT) on either endpoint.
 """
 
 from __future__ import annotations
@@ -52,6 +73,7 @@ MAX_SECONDS = 3.0
 L16 = f"audio/L16;codec=pcm;rate={RATE}"
 WAV = "audio/wav"
 SAMPLING = ("temperature", "topP", "topK", "top_p", "top_k")
+INTERACTIONS = re.compile(r"^/v1(beta)?/interactions$")
 # Words a delivery instruction written into the transcript would use.
 STYLE_IN_TEXT = re.compile(
     r"read (this|the following)|aloud|say the following|slowly and clearly", re.IGNORECASE
@@ -85,6 +107,7 @@ def seconds_for(text: str) -> float:
 
 
 def audio_answer(audio: bytes, mime: str = L16, *, model: str = "gemini-test-tts") -> Reply:
+    """A ``generateContent`` answer carrying audio."""
     return json_reply(
         {
             "candidates": [
@@ -114,22 +137,62 @@ def audio_answer(audio: bytes, mime: str = L16, *, model: str = "gemini-test-tts
     )
 
 
+def interaction(
+    content: list[dict[str, Any]],
+    *,
+    model: str = "gemini-3.8-flash-lite-tts",
+    status: str = "completed",
+) -> Reply:
+    """An Interactions answer whose model output is ``content``."""
+    steps = [{"type": "model_output", "content": content}] if content else []
+    return json_reply(
+        {
+            "id": "interaction-fake-1",
+            "status": status,
+            "model": model,
+            "created": "2026-11-28T12:00:00Z",
+            "updated": "2026-11-28T12:00:01Z",
+            "steps": steps,
+            "usage": {"total_input_tokens": 40, "total_output_tokens": 100, "total_tokens": 140},
+        }
+    )
+
+
+def audio_interaction(
+    audio: bytes, mime: str = WAV, *, model: str = "gemini-3.8-flash-lite-tts", **extra: Any
+) -> Reply:
+    """An Interactions answer carrying audio (``extra``: sample_rate, channels)."""
+    block = {"type": "audio", "mime_type": mime, "data": base64.b64encode(audio).decode()}
+    return interaction([{**block, **extra}], model=model)
+
+
 def error(code: int, status: str, message: str) -> Reply:
     return json_reply({"error": {"code": code, "message": message, "status": status}}, code)
 
 
-def part_of(body: dict[str, Any]) -> dict[str, Any]:
+def is_interaction(request: Request) -> bool:
+    return bool(INTERACTIONS.match(request.path))
+
+
+def text_block(body: dict[str, Any]) -> dict[str, Any]:
+    """The text sent: an Interactions ``input`` block or a generateContent part."""
+    if "input" in body:
+        turn = body["input"][0] if isinstance(body["input"], list) else body["input"]
+        return turn["content"][0]
     return body["contents"][0]["parts"][0]
 
 
 def spoken_text(request: Request) -> str:
     """The transcript a request asked to be read (all of it is read)."""
-    return part_of(request.json())["text"]
+    return text_block(request.json())["text"]
 
 
 def style_of(request: Request) -> str | None:
-    part = part_of(request.json())
-    metadata = part.get("speechMetadata") or part.get("speech_metadata") or {}
+    block = text_block(request.json())
+    for annotation in block.get("annotations") or []:
+        if annotation.get("type") == "speech_metadata":
+            return annotation.get("style")
+    metadata = block.get("speechMetadata") or block.get("speech_metadata") or {}
     return metadata.get("style")
 
 
@@ -139,27 +202,58 @@ def style_in_text(request: Request) -> bool:
 
 
 def model_of(request: Request) -> str:
+    if is_interaction(request):
+        return request.json()["model"]
     return request.path.rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+def sampling_refused(model: str, config: dict[str, Any]) -> Reply | None:
+    refused = [name for name in SAMPLING if name in config]
+    if answers_wav(model) and refused:
+        return error(400, "INVALID_ARGUMENT", f"{refused[0]} is not supported for model {model}")
+    return None
+
+
+def respond_interaction(body: dict[str, Any]) -> Reply:
+    model = body.get("model") or ""
+    if not model:
+        return error(400, "INVALID_ARGUMENT", "model is required")
+    if (body.get("response_format") or {}).get("type") != "audio":
+        return error(400, "INVALID_ARGUMENT", f"{model} only produces audio")
+    refused = sampling_refused(model, body.get("generation_config") or {})
+    if refused:
+        return refused
+    pcm = tone(seconds_for(text_block(body)["text"]))
+    if answers_wav(model):
+        return audio_interaction(wav_file(pcm), WAV, model=model)
+    return audio_interaction(pcm, "audio/l16", model=model, sample_rate=RATE, channels=1)
+
+
+def respond_generate_content(request: Request) -> Reply:
+    model, body = model_of(request), request.json()
+    if answers_wav(model):
+        version = request.path.strip("/").split("/", 1)[0]
+        return error(
+            404,
+            "NOT_FOUND",
+            f"models/{model} is not found for API version {version}, or is not supported "
+            "for generateContent. Use the Interactions API.",
+        )
+    refused = sampling_refused(model, body.get("generationConfig") or {})
+    if refused:
+        return refused
+    pcm = tone(seconds_for(text_block(body)["text"]))
+    return audio_answer(pcm, L16, model=model)
 
 
 def respond(request: Request) -> Reply:
     if request.headers.get("x-goog-api-key") != API_KEY:
         return error(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
-    if request.method != "POST" or not request.path.endswith(":generateContent"):
-        return error(404, "NOT_FOUND", f"no route {request.path}")
-    model = model_of(request)
-    body = request.json()
-    config = body.get("generationConfig") or {}
-    if answers_wav(model):
-        refused = [name for name in SAMPLING if name in config]
-        if refused:
-            return error(
-                400, "INVALID_ARGUMENT", f"{refused[0]} is not supported for model {model}"
-            )
-    pcm = tone(seconds_for(part_of(body)["text"]))
-    if answers_wav(model):
-        return audio_answer(wav_file(pcm), WAV, model=model)
-    return audio_answer(pcm, L16, model=model)
+    if request.method == "POST" and is_interaction(request):
+        return respond_interaction(request.json())
+    if request.method == "POST" and request.path.endswith(":generateContent"):
+        return respond_generate_content(request)
+    return error(404, "NOT_FOUND", f"no route {request.path}")
 
 
 def fake_gemini() -> FakeServer:
