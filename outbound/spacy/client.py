@@ -31,8 +31,9 @@ SHIPPED = Path(__file__).resolve().parent / "models"
 
 
 class SpacyAnnotator:
-    def __init__(self, models: dict[str, str] | None = None) -> None:
+    def __init__(self, models: dict[str, str] | None = None, shipped: Path = SHIPPED) -> None:
         self._models = models or {}
+        self._shipped = shipped
         self._pipelines: dict[str, tuple[Any, lemmas.Table]] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +49,7 @@ class SpacyAnnotator:
             if language not in self._pipelines:
                 import spacy
 
-                shipped = SHIPPED / language
+                shipped = self._shipped / language
                 if self._model_installed(language):
                     nlp = spacy.load(self._models[language])
                 elif (shipped / "config.cfg").is_file():

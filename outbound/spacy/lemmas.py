@@ -84,12 +84,15 @@ def lemma(
     """
     if pos in _AS_IS or not any(character.isalpha() for character in text):
         return text
-    if pos:
-        known = table.get(text, pos)
-        if known is not None:
-            return known
-        if pos == "PROPN" and table is not EMPTY:
-            return text
+    known = table.get(text, pos) if pos else None
+    if pos == "PROPN" and table is not EMPTY and not text.islower():
+        # A name is its own lemma, as written ("Juan", not the table's "juan");
+        # but a capitalised first word the tagger took for one is not a name
+        # when it is an ordinary word ("Vuelvo del mercado").
+        if not (sentence_start and simplemma.is_known(text.lower(), lang=language)):
+            return text if known is None or known.lower() == text.lower() else known
+    elif known is not None:
+        return known
     if model_lemma and pos in MODEL_LEMMAS.get(language, ()):
         return model_lemma
     fixed = _FIXES.get(language, {}).get(text.lower())
@@ -106,6 +109,8 @@ def lemma(
         # A capitalised entry (a surname) shadows the ordinary word that only
         # starts the sentence: "Marchant dans la rue" is "marcher", not "Marchand".
         return str(simplemma.lemmatize(text.lower(), lang=language))
+    if language not in _CASE_IS_LEXICAL and text.islower() and not found.islower():
+        return found.lower()  # a word written in lower case has no capital lemma
     if (
         table is not EMPTY
         and found[:1].isupper()
