@@ -98,6 +98,8 @@ class SpacyAnnotator:
                 sentence_start = first_word and token.is_alpha
                 first_word = first_word and not token.is_alpha
                 contraction = table.contractions.get(token.text.lower()) if whole_tokens else None
+                if contraction is not None and contraction[1] == "ADP" and pos in _NOT_ADP:
+                    contraction = None  # the pronoun or article it also is: "vou nos ver"
                 if contraction is not None:
                     lemma, pos = contraction
                 else:
@@ -114,6 +116,10 @@ class SpacyAnnotator:
 
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
         return await asyncio.to_thread(self.annotate_sync, sentences, language)
+
+
+# What the tagger may call a word that is also a contraction of a preposition.
+_NOT_ADP = frozenset({"PRON", "DET"})
 
 
 def _lexical_pos(token: Any) -> str:

@@ -120,6 +120,14 @@ def test_contractions_are_looked_up_whole(lookup, language, sentence, expected):
     }
 
 
+def test_a_contraction_that_is_also_a_pronoun_is_told_apart(lookup):
+    tokens = annotate(lookup, ["Ela mora nos Estados Unidos."], "pt")
+    assert tokens["nos"][:2] == ("nos", "ADP")  # em + os
+    tokens = annotate(lookup, ["Vou nos ver amanhã."], "pt")
+    assert tokens["nos"][1] == "PRON"  # us
+    assert tokens["Vou"][0] == "ir"
+
+
 def test_a_capitalised_first_word_is_no_name_when_it_is_an_ordinary_word(lookup):
     tokens = annotate(lookup, ["Vuelvo del mercado con Juan."], "es")
     assert tokens["Vuelvo"][0] == "volver"
