@@ -5,7 +5,8 @@ a blank pipeline that only tokenises. Lemmas come from
 ``outbound.spacy.lemmas``: the shipped lemma table by word and POS, then
 simplemma. Contractions the tokeniser leaves whole (``del``, ``du``, ``della``,
 ``do``, ``im``) are looked up as such; a verb with its clitics (``dárselo``)
-gets the verb's lemma.
+gets the verb's lemma. German content words take HanTa's lemma
+(``outbound.spacy.german``).
 
 It is the real annotator and also what runs "stubbed": it needs no network and
 no key. Pipelines load lazily, once per process (1-5 s), then annotate a
@@ -25,7 +26,7 @@ from langlearn import languages
 from outbound.errors import ProviderError
 from outbound.roles import AnnotatedToken
 
-from . import lemmas
+from . import german, lemmas
 
 SHIPPED = Path(__file__).resolve().parent / "models"
 
@@ -91,6 +92,7 @@ class SpacyAnnotator:
         tokens: list[AnnotatedToken] = []
         for index, doc in enumerate(docs):
             first_word = True  # each doc is one sentence
+            hanta = german.lemmas([token.text for token in doc]) if language == "de" else []
             for token in doc:
                 if token.is_space:
                     continue
@@ -111,6 +113,8 @@ class SpacyAnnotator:
                         sentence_start=sentence_start,
                         table=table,
                     )
+                    if hanta and pos not in german.OWN and any(c.isalpha() for c in token.text):
+                        lemma = hanta[token.i]
                 tokens.append(AnnotatedToken(text=token.text, lemma=lemma, pos=pos, sentence=index))
         return tokens
 

@@ -24,10 +24,10 @@ TREEBANKS = {
 }
 # What the shipped slices (held out from the shipped models' training) score
 # today on content words, less about a point: a change that costs more fails
-# here. Measured: es 0.953, fr 0.954, de 0.956, it 0.957, pt 0.944; simplemma
-# alone (no tagger, no table) scores es 0.942, fr 0.926, de 0.956, it 0.935,
-# pt 0.918, so losing the shipped models fails too (but for German).
-CONTENT_AT_LEAST = {"es": 0.945, "fr": 0.945, "de": 0.945, "it": 0.945, "pt": 0.935}
+# here. Measured: es 0.953, fr 0.954, de 0.979 (HanTa), it 0.957, pt 0.944;
+# simplemma alone (no tagger, no table, no HanTa) scores es 0.942, fr 0.926,
+# de 0.956, it 0.935, pt 0.918, so losing the shipped models fails too.
+CONTENT_AT_LEAST = {"es": 0.945, "fr": 0.945, "de": 0.97, "it": 0.945, "pt": 0.935}
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -83,6 +83,18 @@ def test_a_configured_french_model_gives_real_parts_of_speech():
             {"Die": "der", "Frage": "Frage", "sie": "sie", "eine": "ein", "Antwort": "Antwort"},
         ),
         ("de", ["Häuser stehen in Berlin."], {"Häuser": "Haus", "Berlin": "Berlin"}),
+        # German compounds and verbs with a prefix (HanTa), where simplemma
+        # keeps "Grundtechniken" and gives "hören" for "gehört".
+        (
+            "de",
+            ["Sie lernen neue Grundtechniken aus Sicherheitsgründen.", "Das Buch gehört ihr."],
+            {
+                "Grundtechniken": "Grundtechnik",
+                "Sicherheitsgründen": "Sicherheitsgrund",
+                "gehört": "gehören",
+                "Sie": "sie",
+            },
+        ),
         ("fr", ["Les enfants sont partis."], {"Les": "le", "enfants": "enfant"}),
     ],
 )
