@@ -1,6 +1,12 @@
-"""spaCy, offline: a trained model where one is configured and installed
-(real POS tags), else a blank pipeline that only tokenises. Lemmas come from
-``outbound.spacy.lemmas`` (simplemma, plus the model's lemma where it is better).
+"""spaCy, offline: the language's tagger shipped in ``models/LANG/`` (trained
+from Universal Dependencies train/dev data by ``python -m bench
+train-lemmatizer``), or a trained pipeline ``SPACY_MODELS`` names instead, else
+a blank pipeline that only tokenises. Lemmas come from
+``outbound.spacy.lemmas``: the shipped lemma table by word and POS, then
+simplemma. Contractions the tokeniser leaves whole (``del``, ``du``, ``della``,
+``do``, ``im``) are looked up as such; a verb with its clitics (``dárselo``)
+gets the verb's lemma. German content words take HanTa's lemma
+(``outbound.spacy.german``).
 
 It is the real annotator and also what runs "stubbed": it needs no network and
 no key. Pipelines load lazily, once per process (1-5 s), then annotate a
@@ -13,19 +19,23 @@ import asyncio
 import importlib.util
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from langlearn import languages
 from outbound.errors import ProviderError
 from outbound.roles import AnnotatedToken
 
-from . import lemmas
+from . import german, lemmas
+
+SHIPPED = Path(__file__).resolve().parent / "models"
 
 
 class SpacyAnnotator:
-    def __init__(self, models: dict[str, str] | None = None) -> None:
+    def __init__(self, models: dict[str, str] | None = None, shipped: Path = SHIPPED) -> None:
         self._models = models or {}
-        self._pipelines: dict[str, Any] = {}
+        self._shipped = shipped
+        self._pipelines: dict[str, tuple[Any, lemmas.Table]] = {}
         self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
@@ -35,21 +45,26 @@ class SpacyAnnotator:
         model = self._models.get(language)
         return model is not None and importlib.util.find_spec(model) is not None
 
-    def _pipeline(self, language: str) -> Any:
+    def _pipeline(self, language: str) -> tuple[Any, lemmas.Table]:
         with self._lock:
             if language not in self._pipelines:
                 import spacy
 
+                shipped = self._shipped / language
                 if self._model_installed(language):
                     nlp = spacy.load(self._models[language])
+                elif (shipped / "config.cfg").is_file():
+                    nlp = spacy.load(shipped)
                 else:
                     nlp = spacy.blank(language)
-                self._pipelines[language] = nlp
+                table_file = shipped / "lemmas.json"
+                table = lemmas.Table.load(table_file) if table_file.is_file() else lemmas.EMPTY
+                self._pipelines[language] = (nlp, table)
             return self._pipelines[language]
 
     def annotate_sync(self, sentences: list[str], language: str) -> list[AnnotatedToken]:
-        nlp = self._usable_pipeline(language)
-        return self._tokens(nlp.pipe(sentences), language)
+        nlp, table = self._usable_pipeline(language)
+        return self._tokens(nlp.pipe(sentences), language, table, whole_tokens=True)
 
     def annotate_words_sync(
         self, sentences: list[list[str]], language: str
@@ -58,45 +73,57 @@ class SpacyAnnotator:
         sentence (the gold words of a treebank, for ``python -m bench annotate``)."""
         from spacy.tokens import Doc
 
-        nlp = self._usable_pipeline(language)
+        nlp, table = self._usable_pipeline(language)
         docs = (Doc(nlp.vocab, words=words) for words in sentences)
-        return self._tokens(nlp.pipe(docs), language)
+        return self._tokens(nlp.pipe(docs), language, table, whole_tokens=False)
 
-    def _usable_pipeline(self, language: str) -> Any:
+    def _usable_pipeline(self, language: str) -> tuple[Any, lemmas.Table]:
         if not self.supports(language):
             raise ProviderError(
                 f"no spaCy pipeline for {language!r}", provider="spacy", transient=False
             )
         return self._pipeline(language)
 
-    def _tokens(self, docs: Iterable[Any], language: str) -> list[AnnotatedToken]:
+    def _tokens(
+        self, docs: Iterable[Any], language: str, table: lemmas.Table, *, whole_tokens: bool
+    ) -> list[AnnotatedToken]:
+        """``whole_tokens``: the tokeniser's tokens, where a contraction is one
+        token (given words, as a treebank's, are already split)."""
         tokens: list[AnnotatedToken] = []
         for index, doc in enumerate(docs):
             first_word = True  # each doc is one sentence
+            hanta = german.lemmas([token.text for token in doc]) if language == "de" else []
             for token in doc:
                 if token.is_space:
                     continue
                 pos = token.pos_ or _lexical_pos(token)
                 sentence_start = first_word and token.is_alpha
                 first_word = first_word and not token.is_alpha
-                tokens.append(
-                    AnnotatedToken(
-                        text=token.text,
-                        lemma=lemmas.lemma(
-                            token.text,
-                            language=language,
-                            pos=pos,
-                            model_lemma=token.lemma_,
-                            sentence_start=sentence_start,
-                        ),
+                contraction = table.contractions.get(token.text.lower()) if whole_tokens else None
+                if contraction is not None and contraction[1] == "ADP" and pos in _NOT_ADP:
+                    contraction = None  # the pronoun or article it also is: "vou nos ver"
+                if contraction is not None:
+                    lemma, pos = contraction
+                else:
+                    lemma = lemmas.lemma(
+                        token.text,
+                        language=language,
                         pos=pos,
-                        sentence=index,
+                        model_lemma=token.lemma_,
+                        sentence_start=sentence_start,
+                        table=table,
                     )
-                )
+                    if hanta and pos not in german.OWN and any(c.isalpha() for c in token.text):
+                        lemma = hanta[token.i]
+                tokens.append(AnnotatedToken(text=token.text, lemma=lemma, pos=pos, sentence=index))
         return tokens
 
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
         return await asyncio.to_thread(self.annotate_sync, sentences, language)
+
+
+# What the tagger may call a word that is also a contraction of a preposition.
+_NOT_ADP = frozenset({"PRON", "DET"})
 
 
 def _lexical_pos(token: Any) -> str:

@@ -83,12 +83,67 @@ def test_a_configured_french_model_gives_real_parts_of_speech():
             {"Die": "der", "Frage": "Frage", "sie": "sie", "eine": "ein", "Antwort": "Antwort"},
         ),
         ("de", ["Häuser stehen in Berlin."], {"Häuser": "Haus", "Berlin": "Berlin"}),
+        # German compounds and verbs with a prefix (HanTa), where simplemma
+        # keeps "Grundtechniken" and gives "hören" for "gehört".
+        (
+            "de",
+            ["Sie lernen neue Grundtechniken aus Sicherheitsgründen.", "Das Buch gehört ihr."],
+            {
+                "Grundtechniken": "Grundtechnik",
+                "Sicherheitsgründen": "Sicherheitsgrund",
+                "gehört": "gehören",
+                "Sie": "sie",
+            },
+        ),
         ("fr", ["Les enfants sont partis."], {"Les": "le", "enfants": "enfant"}),
     ],
 )
 def test_lemmas_a_learner_would_check(lookup, language, sentences, expected):
     tokens = annotate(lookup, sentences, language)
     assert {text: tokens[text][0] for text in expected} == expected
+
+
+def test_homographs_are_told_apart_by_the_shipped_tagger(lookup):
+    tokens = annotate(lookup, ["El estado de la cuenta preocupa a Ana."], "es")
+    assert tokens["estado"][:2] == ("estado", "NOUN")  # not "estar"
+    assert tokens["cuenta"][:2] == ("cuenta", "NOUN")  # not "contar"
+    assert tokens["Ana"][:2] == ("Ana", "PROPN")
+    tokens = annotate(lookup, ["Ha estado en casa."], "es")
+    assert tokens["Ha"][0] == "haber"
+    assert tokens["estado"][:2] == ("estar", "VERB")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "expected"),
+    [
+        # The tokeniser leaves contractions whole: each is looked up as such,
+        # a preposition, never a content word of its own.
+        ("es", "Vuelvo del mercado al puerto con Juan.", {"del": "del", "al": "al"}),
+        ("fr", "Il revient du marché aux poissons.", {"du": "du", "aux": "aux"}),
+        ("it", "Torno dal mercato nel pomeriggio.", {"dal": "dal", "nel": "nel"}),
+        ("pt", "Ele voltou do mercado pelo caminho.", {"do": "do", "pelo": "pelo"}),
+        ("de", "Er geht im Park zum Bahnhof.", {"im": "im", "zum": "zum"}),
+    ],
+)
+def test_contractions_are_looked_up_whole(lookup, language, sentence, expected):
+    tokens = annotate(lookup, [sentence], language)
+    assert {text: tokens[text][:2] for text in expected} == {
+        text: (lemma, "ADP") for text, lemma in expected.items()
+    }
+
+
+def test_a_contraction_that_is_also_a_pronoun_is_told_apart(lookup):
+    tokens = annotate(lookup, ["Ela mora nos Estados Unidos."], "pt")
+    assert tokens["nos"][:2] == ("nos", "ADP")  # em + os
+    tokens = annotate(lookup, ["Vou nos ver amanhã."], "pt")
+    assert tokens["nos"][1] == "PRON"  # us
+    assert tokens["Vou"][0] == "ir"
+
+
+def test_a_capitalised_first_word_is_no_name_when_it_is_an_ordinary_word(lookup):
+    tokens = annotate(lookup, ["Vuelvo del mercado con Juan."], "es")
+    assert tokens["Vuelvo"][0] == "volver"
+    assert tokens["Juan"][0] == "Juan"  # a name keeps its capital
 
 
 def test_punctuation_and_numbers_are_their_own_lemma(lookup):
