@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -23,7 +24,7 @@ from django.conf import settings
 
 from outbound import factory
 from outbound.errors import ProviderError
-from outbound.roles import passage_problem
+from outbound.roles import AnnotatedToken, Translation, passage_problem
 
 from . import selectors, services
 from .models import Entry
@@ -112,23 +113,12 @@ async def generate(entry: Entry) -> None:
 async def translate(entry: Entry, passage: Passage) -> None:
     adventure = entry.adventure
     texts = passage.sentences + passage.choices
-
-    async def translations():
-        result = await factory.get_translator().translate(
-            texts,
-            source_language=adventure.target_language,
-            target_language=adventure.native_language,
-            context=" ".join(passage.sentences),
-        )
-        if len(result.texts) != len(texts):
-            raise ProviderError(
-                f"expected {len(texts)} translations, got {len(result.texts)}",
-                provider="translator",
-                transient=True,
-            )
-        return result
-
-    result = await call_provider("translate", translations)
+    result = await translate_texts(
+        texts,
+        source_language=adventure.target_language,
+        target_language=adventure.native_language,
+        context=" ".join(passage.sentences),
+    )
     count = len(passage.sentences)
     await db(services.entry_record_translation)(
         entry_id=entry.id,
@@ -139,28 +129,73 @@ async def translate(entry: Entry, passage: Passage) -> None:
 
 
 async def annotate(entry: Entry, passage: Passage) -> None:
-    annotator, language = factory.get_annotator(), entry.adventure.target_language
-    tokens = await call_provider(
-        "annotate", lambda: annotator.annotate(passage.sentences, language=language)
-    )
+    tokens = await annotate_sentences(passage.sentences, language=entry.adventure.target_language)
     await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
 
 
 async def voice(entry: Entry, passage: Passage) -> None:
-    voice, text = factory.get_voice(), " ".join(passage.sentences)
-    speech = await call_provider(
-        "voice", lambda: voice.synthesize(text, language=entry.adventure.target_language)
-    )
-    extension = "wav" if "wav" in speech.content_type else "bin"
-    name = f"audio/{entry.adventure_id}/{entry.id}.{extension}"
-    storage = factory.get_audio_storage()
-    stored = await asyncio.to_thread(
-        storage.save, name, speech.audio, content_type=speech.content_type
+    stored = await speak(
+        " ".join(passage.sentences),
+        language=entry.adventure.target_language,
+        name=f"audio/{entry.adventure_id}/{entry.id}",
     )
     await db(services.entry_record_audio)(
         entry_id=entry.id,
-        name=stored,
-        content_type=speech.content_type,
-        duration_ms=speech.duration_ms,
-        size_bytes=len(speech.audio),
+        name=stored.name,
+        content_type=stored.content_type,
+        duration_ms=stored.duration_ms,
+        size_bytes=stored.size_bytes,
     )
+
+
+# --- The provider-asking part of each step, on plain data ------------------------------
+# The entry steps above and the news digest (``news.pipeline``) both call these:
+# texts and languages in, the role's result out, through ``call_provider``.
+
+
+async def translate_texts(
+    texts: list[str], *, source_language: str, target_language: str, context: str = ""
+) -> Translation:
+    """``texts`` translated, one per text, or a transient failure."""
+
+    async def translations():
+        result = await factory.get_translator().translate(
+            texts,
+            source_language=source_language,
+            target_language=target_language,
+            context=context,
+        )
+        if len(result.texts) != len(texts):
+            raise ProviderError(
+                f"expected {len(texts)} translations, got {len(result.texts)}",
+                provider="translator",
+                transient=True,
+            )
+        return result
+
+    return await call_provider("translate", translations)
+
+
+async def annotate_sentences(sentences: list[str], *, language: str) -> list[AnnotatedToken]:
+    annotator = factory.get_annotator()
+    return await call_provider("annotate", lambda: annotator.annotate(sentences, language=language))
+
+
+@dataclass(frozen=True)
+class StoredSpeech:
+    name: str  # in the audio storage
+    content_type: str
+    duration_ms: int
+    size_bytes: int
+
+
+async def speak(text: str, *, language: str, name: str) -> StoredSpeech:
+    """``text`` read aloud and stored as ``name`` plus the audio's extension."""
+    voice = factory.get_voice()
+    speech = await call_provider("voice", lambda: voice.synthesize(text, language=language))
+    extension = "wav" if "wav" in speech.content_type else "bin"
+    storage = factory.get_audio_storage()
+    stored = await asyncio.to_thread(
+        storage.save, f"{name}.{extension}", speech.audio, content_type=speech.content_type
+    )
+    return StoredSpeech(stored, speech.content_type, speech.duration_ms, len(speech.audio))
