@@ -76,8 +76,9 @@ def test_a_digest_is_written_translated_annotated_and_voiced(news):
     digest = build(make_digest())
 
     assert digest.status == Digest.Status.COMPLETE
-    assert digest.generated_at and digest.translated_at and digest.annotated_at
-    assert digest.voiced_at and digest.completed_at
+    steps = (digest.generated_at, digest.translated_at, digest.annotated_at, digest.voiced_at)
+    assert None not in steps
+    assert digest.completed_at is not None
     sentences = list(digest.sentences.order_by("index"))
     assert sentences[0].text == "Estas son las noticias del 2025-01-06."
     # Same-language items first, newest first; the day before is left out.
@@ -97,7 +98,8 @@ def test_a_digest_is_written_translated_annotated_and_voiced(news):
     assert {token.sentence for token in tokens} == set(range(len(sentences)))
     assert digest.audio.duration_ms > 0
     assert digest.audio.file.startswith("audio/digests/2025-01-06/es-A2-")
-    assert digest.llm_output_tokens > 0 and digest.translated_characters > 0
+    assert digest.llm_output_tokens > 0
+    assert digest.translated_characters > 0
 
 
 def test_a_provider_failure_mid_digest_resumes_without_paying_the_llm_again(
@@ -112,7 +114,8 @@ def test_a_provider_failure_mid_digest_resumes_without_paying_the_llm_again(
     with pytest.raises(ProviderError, match="injected fault"):
         build(digest)
     digest.refresh_from_db()
-    assert digest.generated_at is not None and digest.voiced_at is None
+    assert digest.generated_at is not None
+    assert digest.voiced_at is None
     assert digest.sentences.count() == 5
     # Translating and annotating finished beside the failed voicing: recorded.
     assert calls(log) == {"generate": 1, "translate": 1, "annotate": 1, "voice:fault": 1}
