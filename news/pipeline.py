@@ -6,13 +6,20 @@ translation, annotation and voicing through ``adventures.steps.translate_texts``
 ``annotate_sentences`` and ``speak``, which entries use too. Each step records
 its result with its ``Digest.*_at`` timestamp before the pipeline moves on, and
 a run skips the recorded steps: the LLM is paid once per digest however often a
-later step fails. A complete digest is left untouched.
+later step fails. A complete digest is left untouched, and an advisory lock
+keeps a digest out of two runs at once (a worker's job and ``build_digest``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from asgiref.sync import sync_to_async
+from procrastinate.contrib.django.utils import connector_params
 
 from adventures import steps
 from adventures.steps import call_provider, db
@@ -25,8 +32,38 @@ from .models import Digest
 
 logger = logging.getLogger(__name__)
 
+LOCK_SPACE = 12  # the first key of the digests' advisory locks (issue 12)
 
-async def run_digest_pipeline(*, digest_id: int) -> None:
+
+@asynccontextmanager
+async def digest_lock(digest_id: int) -> AsyncIterator[bool]:
+    """A PostgreSQL advisory lock on the digest (as ``adventures.locks.entry_lock``
+    for entries), held on a connection of its own for the run; yields whether
+    it was taken. The two-key form, so it never meets an entry's 64-bit key."""
+    params = await sync_to_async(connector_params)()
+    async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
+        query = "SELECT pg_try_advisory_lock(%s, %s)"
+        row = await (await conn.execute(query, [LOCK_SPACE, digest_id])).fetchone()
+        acquired = bool(row and row[0])
+        try:
+            yield acquired
+        finally:
+            if acquired and not conn.closed:
+                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SPACE, digest_id])
+
+
+async def run_digest_pipeline(*, digest_id: int) -> bool:
+    """Build the digest; False when another process is building it right now
+    (a worker's job, ``build_digest``): that run finishes it."""
+    async with digest_lock(digest_id) as acquired:
+        if not acquired:
+            logger.warning("digest %s is already being built; skipping", digest_id)
+            return False
+        await _run(digest_id)
+        return True
+
+
+async def _run(digest_id: int) -> None:
     digest = await db(digests.digest_start)(digest_id=digest_id)
     if digest is None:
         logger.info("digest %s is complete or gone; nothing to do", digest_id)
