@@ -88,7 +88,7 @@ def test_a_failed_digest_is_reported_and_resumed_by_the_next_run(sources, settin
 
 
 def test_no_news_that_day_is_refused(sources):
-    with pytest.raises(CommandError, match="No news items for 2024-12-31; no digest made."):
+    with pytest.raises(CommandError, match=r"No news items for 2024-12-31; no digest made\."):
         run("--date", "2024-12-31")
     assert not Digest.objects.exists()
 
