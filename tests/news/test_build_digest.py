@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import subprocess
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from news.models import Digest, NewsSource
+from news.tasks import nightly_digest
 from outbound import factory
 from outbound.stubs.drills import Fault
 
@@ -119,3 +122,29 @@ def test_exit_status_for_bad_arguments(tmp_path):
 @pytest.fixture(autouse=True)
 def _no_faults(settings) -> None:
     settings.STUB_FAULTS = {}
+
+
+def test_queue_status_shows_the_next_and_last_digest_run(sources):
+    def status() -> str:
+        out = io.StringIO()
+        call_command("queue_status", stdout=out)
+        return out.getvalue()
+
+    assert "last run: never" in status()
+    tick = int(datetime.datetime(2025, 1, 7, 2, tzinfo=datetime.UTC).timestamp())
+    job_id = nightly_digest.defer(timestamp=tick)
+    run("--date", DAY, "--language", "es", "--level", "A2")
+
+    out = status()
+    assert "News digest: next run " in out
+    assert "(cron 0 2 * * *, UTC)" in out
+    assert f"last run: job {job_id} todo, tick 2025-01-07T02:00:00+00:00, news of 2025-01-06" in out
+    assert "newest digests: 2025-01-06: complete 1" in out
+
+    out = io.StringIO()
+    call_command("queue_status", "--json", stdout=out)
+    digest = json.loads(out.getvalue())["digest"]
+    following = datetime.datetime.fromisoformat(digest["next_run"])
+    assert (following.hour, following.minute) == (2, 0)
+    assert datetime.timedelta(0) < following - timezone.now() <= datetime.timedelta(days=1)
+    assert digest["last_run"]["job_id"] == job_id

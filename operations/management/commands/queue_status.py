@@ -19,8 +19,8 @@ STATUS_ORDER = ("todo", "doing", "failed", "succeeded", "cancelled", "aborted")
 class Command(BaseCommand):
     help = (
         "Show the job queue: jobs per queue and status, the oldest job waiting to "
-        "start in each queue, and stalled jobs (running on a worker that stopped "
-        "sending heartbeats). Exit status: 0 on success, 1 if the database cannot "
+        "start in each queue, stalled jobs (running on a worker that stopped "
+        "sending heartbeats), and the news digest's next and last run. Exit status: 0 on success, 1 if the database cannot "
         "be read."
     )
 
@@ -81,6 +81,7 @@ class Command(BaseCommand):
                 "alive": ProcrastinateWorker.objects.filter(last_heartbeat__gte=cutoff).count(),
                 "silent": ProcrastinateWorker.objects.filter(last_heartbeat__lt=cutoff).count(),
             },
+            "digest": job_queue.digest_runs(now),
         }
 
     def _print(self, report: dict[str, Any]) -> None:
@@ -100,6 +101,20 @@ class Command(BaseCommand):
         stalled = report["stalled_jobs"]
         workers = report["workers"]
         write(f"Workers: {workers['alive']} alive, {workers['silent']} silent")
+        digest = report["digest"]
+        write(f"News digest: next run {digest['next_run']} (cron {digest['cron']}, UTC)")
+        last = digest["last_run"]
+        if last is None:
+            write("  last run: never (no nightly job in the queue)")
+        else:
+            write(
+                f"  last run: job {last['job_id']} {last['status']}, tick {last['tick']}, "
+                f"news of {last['news_date']}"
+            )
+        newest = digest["newest_digests"]
+        if newest["date"]:
+            counts = ", ".join(f"{status} {n}" for status, n in newest["statuses"].items())
+            write(f"  newest digests: {newest['date']}: {counts}")
         if not stalled:
             write("Stalled jobs: none")
             return
