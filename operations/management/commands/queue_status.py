@@ -20,8 +20,8 @@ class Command(BaseCommand):
     help = (
         "Show the job queue: jobs per queue and status, the oldest job waiting to "
         "start in each queue, stalled jobs (running on a worker that stopped "
-        "sending heartbeats), and the news digest's next and last run. Exit status: 0 on success, 1 if the database cannot "
-        "be read."
+        "sending heartbeats), and the news digest's next and last run. Exit status: "
+        "0 on success, 1 if the database cannot be read."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
