@@ -76,11 +76,13 @@ class DigestSourceSerializer(serializers.ModelSerializer):
     headline = serializers.CharField(source="item.headline")
     link = serializers.CharField(source="item.link")
     published_at = serializers.DateTimeField(source="item.published_at", allow_null=True)
-    source = serializers.CharField(source="item.source.__str__")
+    source_name = serializers.CharField(
+        source="item.source.__str__", help_text="The feed's name (or its URL)."
+    )
 
     class Meta:
         model = DigestItem
-        fields = ["headline", "link", "published_at", "source"]
+        fields = ["headline", "link", "published_at", "source_name"]
 
 
 class DigestSerializer(serializers.ModelSerializer):

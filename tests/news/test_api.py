@@ -121,7 +121,7 @@ def test_a_digest_is_read_like_an_entry_with_its_sources(learner):
             "headline": "El faro brilla",
             "link": "https://noticias.example/faro",
             "published_at": "2025-01-06T12:00:00Z",
-            "source": "Puerto",
+            "source_name": "Puerto",
         }
     ]
 

@@ -116,12 +116,12 @@ def respond(request: Request) -> Reply:
     language = match.group(1) if match else "es"
     if body.get("tool_choice", {}).get("name") == "write_digest":
         offered = [int(n) for n in re.findall(r"^\[(\d+)\]", prompt, flags=re.MULTILINE)]
-        answer = {
+        digest = {
             "title": "Las noticias del día",
             "sentences": DIGESTS.get(language, DIGESTS["es"]),
             "cited_items": offered[:2],
         }
-        return tool_answer(answer, name="write_digest", input_tokens=500 + len(prompt) // 4)
+        return tool_answer(digest, name="write_digest", input_tokens=500 + len(prompt) // 4)
     passage = PASSAGES.get(language, PASSAGES["es"])
     schema = body["tools"][0]["input_schema"]["properties"]
     answer: dict[str, Any] = {}
