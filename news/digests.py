@@ -121,10 +121,10 @@ class BuildPlan:
 def build_plan(
     *,
     date: datetime.date,
-    languages_: Iterable[str] | None = None,
+    target_languages: Iterable[str] | None = None,
     levels: Iterable[str] | None = None,
 ) -> BuildPlan:
-    wanted_languages = list(languages_ or settings.DIGEST_LANGUAGES)
+    wanted_languages = list(target_languages or settings.DIGEST_LANGUAGES)
     wanted_levels = list(levels or settings.DIGEST_LEVELS)
     return BuildPlan(
         date=date,
@@ -137,9 +137,9 @@ def digests_for(plan: BuildPlan) -> list[Digest]:
     """The plan's digests, made ``pending`` where missing (none without items)."""
     if not plan.items or not plan.wanted:
         return []
-    languages_ = list(dict.fromkeys(lang for lang, _ in plan.wanted))
+    wanted_languages = list(dict.fromkeys(lang for lang, _ in plan.wanted))
     levels = list(dict.fromkeys(level for _, level in plan.wanted))
-    return digests_ensure(date=plan.date, languages=languages_, levels=levels)
+    return digests_ensure(date=plan.date, languages=wanted_languages, levels=levels)
 
 
 # --- Status ------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def news_date(timestamp: int) -> datetime.date:
     name="news.nightly_digest",
     queue=settings.MAINTENANCE_QUEUE,
     queueing_lock="nightly_digest",
+    retry=PipelineRetryStrategy(),  # the database went away mid-run: again, later
     pass_context=True,
 )
 async def nightly_digest(context: JobContext, timestamp: int) -> int:

@@ -159,7 +159,7 @@ def built(sources) -> Digest:
     """A digest the real pipeline built (stub providers) from six sources' items,
     translated into two native languages."""
     make_adventure(make_user("ana"), target_language="es", native_language="de")
-    plan = digests.build_plan(date=timezone.now().date(), languages_=["es"], levels=["A2"])
+    plan = digests.build_plan(date=timezone.now().date(), target_languages=["es"], levels=["A2"])
     [digest] = digests.digests_for(plan)
     async_to_sync(run_digest_pipeline)(digest_id=digest.id)
     digest.refresh_from_db()

@@ -31,7 +31,7 @@ def built_digest() -> Digest:
     source = make_news_source(url="https://noticias.example/rss", language="es", name="Puerto")
     noon = datetime.datetime(2025, 1, 6, 12, tzinfo=datetime.UTC)
     make_news_item(source, guid="faro", headline="El faro brilla", published_at=noon)
-    plan = digests.build_plan(date=DAY, languages_=["es"], levels=["A2"])
+    plan = digests.build_plan(date=DAY, target_languages=["es"], levels=["A2"])
     [digest] = digests.digests_for(plan)
     async_to_sync(run_digest_pipeline)(digest_id=digest.id)
     digest.refresh_from_db()

@@ -62,7 +62,7 @@ def make_digest(language: str = "es", level: str = "A2") -> Digest:
 
 
 def digests_for(language: str, level: str) -> list[Digest]:
-    plan = digests.build_plan(date=DAY, languages_=[language], levels=[level])
+    plan = digests.build_plan(date=DAY, target_languages=[language], levels=[level])
     return digests.digests_for(plan)
 
 
@@ -175,7 +175,7 @@ def assert_one_digest_request(server: FakeServer) -> None:
 
 
 def test_no_items_that_day_makes_no_digest(news):
-    plan = digests.build_plan(date=DAY + datetime.timedelta(days=2), languages_=["es"])
+    plan = digests.build_plan(date=DAY + datetime.timedelta(days=2), target_languages=["es"])
     assert plan.items == 0
     assert digests.digests_for(plan) == []
     assert not Digest.objects.exists()

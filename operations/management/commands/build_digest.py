@@ -72,7 +72,7 @@ class Command(BaseCommand):
 
     def _build(self, date, wanted_languages, levels, *, as_json: bool) -> None:
         report = sources_fetch()
-        plan = digests.build_plan(date=date, languages_=wanted_languages, levels=levels)
+        plan = digests.build_plan(date=date, target_languages=wanted_languages, levels=levels)
         made = digests.digests_for(plan)
         for digest in made:
             if digest.status == Digest.Status.COMPLETE:
@@ -120,7 +120,7 @@ class Command(BaseCommand):
 
     def _dry_run(self, date, wanted_languages, levels, *, as_json: bool) -> None:
         sources = sources_to_fetch()
-        plan = digests.build_plan(date=date, languages_=wanted_languages, levels=levels)
+        plan = digests.build_plan(date=date, target_languages=wanted_languages, levels=levels)
         existing = {
             (digest.target_language, digest.level): digest
             for digest in Digest.objects.filter(date=date)
