@@ -100,10 +100,13 @@ def digest_request(*, digest: Digest) -> tuple[DigestRequest, list[int]]:
 def native_languages(*, target_language: str) -> list[str]:
     """The languages a digest in ``target_language`` is translated into: its
     learners' native languages and ``DIGEST_NATIVE_LANGUAGES``."""
-    learners = Adventure.objects.filter(target_language=target_language).values_list(
-        "native_language", flat=True
+    learners = (
+        Adventure.objects.filter(target_language=target_language)
+        .order_by()
+        .values_list("native_language", flat=True)
+        .distinct()
     )
-    wanted = set(learners.distinct()) | set(settings.DIGEST_NATIVE_LANGUAGES)
+    wanted = set(learners) | set(settings.DIGEST_NATIVE_LANGUAGES)
     return sorted(
         code for code in wanted if code != target_language and languages.can_translate_to(code)
     )
