@@ -25,7 +25,7 @@ from django.conf import settings
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.wav import join_wavs
-from outbound.roles import Speech, passage_problem
+from outbound.roles import AnnotatedToken, Speech, Translation, passage_problem
 
 from . import levelfit, selectors, services
 from .models import Entry
@@ -123,23 +123,12 @@ async def generate(entry: Entry) -> None:
 async def translate(entry: Entry, passage: Passage) -> None:
     adventure = entry.adventure
     texts = passage.sentences + passage.choices
-
-    async def translations():
-        result = await factory.get_translator().translate(
-            texts,
-            source_language=adventure.target_language,
-            target_language=adventure.native_language,
-            context=" ".join(passage.sentences),
-        )
-        if len(result.texts) != len(texts):
-            raise ProviderError(
-                f"expected {len(texts)} translations, got {len(result.texts)}",
-                provider="translator",
-                transient=True,
-            )
-        return result
-
-    result = await call_provider("translate", translations)
+    result = await translate_texts(
+        texts,
+        source_language=adventure.target_language,
+        target_language=adventure.native_language,
+        context=" ".join(passage.sentences),
+    )
     count = len(passage.sentences)
     await db(services.entry_record_translation)(
         entry_id=entry.id,
@@ -150,10 +139,7 @@ async def translate(entry: Entry, passage: Passage) -> None:
 
 
 async def annotate(entry: Entry, passage: Passage) -> None:
-    annotator, language = factory.get_annotator(), entry.adventure.target_language
-    tokens = await call_provider(
-        "annotate", lambda: annotator.annotate(passage.sentences, language=language)
-    )
+    tokens = await annotate_sentences(passage.sentences, language=entry.adventure.target_language)
     await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
 
 
@@ -216,17 +202,71 @@ def _worst(failed: BaseExceptionGroup) -> BaseException:
 
 
 async def voice(entry: Entry, passage: Passage) -> None:
-    voiced = await voice_sentences(passage.sentences, language=entry.adventure.target_language)
-    name = f"audio/{entry.adventure_id}/{entry.id}.wav"
-    storage = factory.get_audio_storage()
-    stored = await asyncio.to_thread(
-        storage.save, name, voiced.audio, content_type=voiced.content_type
+    stored = await speak(
+        passage.sentences,
+        language=entry.adventure.target_language,
+        name=f"audio/{entry.adventure_id}/{entry.id}",
     )
     await db(services.entry_record_audio)(
         entry_id=entry.id,
-        name=stored,
-        content_type=voiced.content_type,
-        duration_ms=voiced.duration_ms,
-        size_bytes=len(voiced.audio),
-        sentence_offsets=voiced.offsets,
+        name=stored.name,
+        content_type=stored.content_type,
+        duration_ms=stored.duration_ms,
+        size_bytes=stored.size_bytes,
+        sentence_offsets=stored.offsets,
+    )
+
+
+# --- The provider-asking part of each step, on plain data ------------------------------
+# The entry steps above and the news digest (``news.pipeline``) both call these:
+# texts and languages in, the role's result out, through ``call_provider``.
+
+
+async def translate_texts(
+    texts: list[str], *, source_language: str, target_language: str, context: str = ""
+) -> Translation:
+    """``texts`` translated, one per text, or a transient failure."""
+
+    async def translations():
+        result = await factory.get_translator().translate(
+            texts,
+            source_language=source_language,
+            target_language=target_language,
+            context=context,
+        )
+        if len(result.texts) != len(texts):
+            raise ProviderError(
+                f"expected {len(texts)} translations, got {len(result.texts)}",
+                provider="translator",
+                transient=True,
+            )
+        return result
+
+    return await call_provider("translate", translations)
+
+
+async def annotate_sentences(sentences: list[str], *, language: str) -> list[AnnotatedToken]:
+    annotator = factory.get_annotator()
+    return await call_provider("annotate", lambda: annotator.annotate(sentences, language=language))
+
+
+@dataclass(frozen=True)
+class StoredSpeech:
+    name: str  # in the audio storage
+    content_type: str
+    duration_ms: int
+    size_bytes: int
+    offsets: list[tuple[int, int]]  # (start_ms, end_ms) of each sentence
+
+
+async def speak(sentences: Sequence[str], *, language: str, name: str) -> StoredSpeech:
+    """``sentences`` read aloud (``voice_sentences``), joined into one WAV file
+    stored as ``name`` + ``.wav``, with where each sentence starts and ends."""
+    voiced = await voice_sentences(sentences, language=language)
+    storage = factory.get_audio_storage()
+    stored = await asyncio.to_thread(
+        storage.save, f"{name}.wav", voiced.audio, content_type=voiced.content_type
+    )
+    return StoredSpeech(
+        stored, voiced.content_type, voiced.duration_ms, len(voiced.audio), voiced.offsets
     )

@@ -460,6 +460,47 @@ GEMINI_VOICES = {
 # languages without one use the blank pipeline with lookup lemmas.
 SPACY_MODELS = env_map("SPACY_MODELS", keys=frozenset(languages.REGISTRY))
 
+# --- News digest (issue 12: news/tasks.py, news/pipeline.py) -----------------------
+# The nightly run (cron, UTC) digests the previous day's news into one reading
+# per language and level. Procrastinate defers a missed tick when a worker
+# starts only if it is at most max_delay seconds old (600 by default): a day,
+# so a night missed by hours still runs once.
+DIGEST_CRON = env_str("DIGEST_CRON", "0 2 * * *")
+DIGEST_MAX_DELAY = env_float("DIGEST_MAX_DELAY", 24 * 3600.0)
+PROCRASTINATE_PERIODIC_DEFAULTS = {"max_delay": DIGEST_MAX_DELAY}
+DIGEST_LANGUAGES = env_list(
+    "DIGEST_LANGUAGES", [language.code for language in languages.target_languages()]
+)
+DIGEST_LEVELS = env_list("DIGEST_LEVELS", ["A1", "A2", "B1", "B2", "C1", "C2"])
+# Always translated into these, besides the native languages of the learners.
+DIGEST_NATIVE_LANGUAGES = env_list("DIGEST_NATIVE_LANGUAGES", ["en"])
+# News items offered to the writer per digest (same-language sources first).
+DIGEST_MAX_ITEMS = env_int("DIGEST_MAX_ITEMS", 8, minimum=1)
+
+
+def _check_digest_settings() -> None:
+    import croniter
+
+    if not croniter.croniter.is_valid(DIGEST_CRON):
+        raise ImproperlyConfigured(f"DIGEST_CRON: not a cron expression: {DIGEST_CRON!r}")
+    for code in DIGEST_LANGUAGES:
+        problem = languages.target_language_problem(code)
+        if problem:
+            raise ImproperlyConfigured(f"DIGEST_LANGUAGES: {problem}")
+    for code in DIGEST_NATIVE_LANGUAGES:
+        problem = languages.native_language_problem(code)
+        if problem:
+            raise ImproperlyConfigured(f"DIGEST_NATIVE_LANGUAGES: {problem}")
+    levels = {"A1", "A2", "B1", "B2", "C1", "C2"}
+    for level in DIGEST_LEVELS:
+        if level not in levels:
+            raise ImproperlyConfigured(
+                f"DIGEST_LEVELS: {level!r} is not a CEFR level (A1, A2, B1, B2, C1, C2)"
+            )
+
+
+_check_digest_settings()
+
 # --- News sources (issue 12: news/fetching.py) -----------------------------------
 # Feeds are fetched with a timeout (each connect and read, and the whole
 # download), a size cap and a bound on redirects, and never from loopback,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("accounts.api.urls")),
     path("api/", include("adventures.api.urls")),
     path("api/", include("vocabulary.api.urls")),
+    path("api/", include("news.api.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -101,7 +101,12 @@ class Digest(models.Model):
     The unique constraint is what keeps a day to one digest per language and
     level, however often the nightly task runs or however many workers race:
     ``services.digests_ensure`` inserts with ``ON CONFLICT DO NOTHING``.
-    Generation (the text, its translations, tokens and audio) is not built yet.
+
+    ``news.pipeline`` writes it like an entry: the reading (``generated_at``,
+    with the items it cites), its translations into the native languages of
+    the target language's learners (``translated_at``), its tokens
+    (``annotated_at``) and audio (``voiced_at``); a retried job skips the steps
+    already recorded, so the LLM is paid once per digest.
     """
 
     class Status(models.TextChoices):
@@ -115,11 +120,27 @@ class Digest(models.Model):
     level = models.CharField(max_length=2, choices=CefrLevel)
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
     error_detail = models.TextField(blank=True, help_text="For staff: what failed, and where.")
+    title = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    items = models.ManyToManyField(
+        NewsItem, through="DigestItem", related_name="digests", help_text="The items it cites."
+    )
+    # Which pipeline steps have finished.
+    generated_at = models.DateTimeField(null=True, blank=True)
+    translated_at = models.DateTimeField(null=True, blank=True)
+    annotated_at = models.DateTimeField(null=True, blank=True)
+    voiced_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # What the providers billed for it.
+    llm_input_tokens = models.PositiveIntegerField(default=0)
+    llm_output_tokens = models.PositiveIntegerField(default=0)
+    translated_characters = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-date", "target_language", "level"]
+        indexes = [models.Index(fields=["target_language", "level", "-date"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["date", "target_language", "level"],
@@ -129,3 +150,95 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.target_language} {self.level}"
+
+
+class DigestItem(models.Model):
+    """A news item a digest cites, in the order the writer cited it."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="citations")
+    item = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="citations")
+    index = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["digest", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "item"], name="digest_item_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.digest} cites {self.item_id}"
+
+
+class DigestSentence(models.Model):
+    """One sentence of a digest's reading."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="sentences")
+    index = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["digest", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "index"], name="digest_sentence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class DigestTranslation(models.Model):
+    """A sentence of a digest in one native language."""
+
+    sentence = models.ForeignKey(
+        DigestSentence, on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(max_length=8)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["sentence", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sentence", "language"], name="digest_translation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.language}] {self.text}"
+
+
+class DigestToken(models.Model):
+    """A word (or punctuation mark) of a digest with its lemma and POS."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="tokens")
+    index = models.PositiveIntegerField()
+    sentence = models.PositiveIntegerField(help_text="Index of the sentence.")
+    text = models.CharField(max_length=200)
+    lemma = models.CharField(max_length=200)
+    pos = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["digest", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "index"], name="digest_token_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class DigestAudio(models.Model):
+    """The digest read aloud; the file lives in the ``audio`` storage."""
+
+    digest = models.OneToOneField(Digest, on_delete=models.CASCADE, related_name="audio")
+    file = models.CharField(max_length=300, help_text="Name in the audio storage.")
+    content_type = models.CharField(max_length=100)
+    duration_ms = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "digest audio"
+
+    def __str__(self) -> str:
+        return self.file

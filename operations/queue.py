@@ -8,7 +8,8 @@ never changes them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -85,3 +86,52 @@ def stalled_jobs(silent_for: timedelta | None = None) -> QuerySet[ProcrastinateJ
         .select_related("worker")
         .order_by("id")
     )
+
+
+# --- The nightly news digest (issue 12) --------------------------------------------
+
+
+def digest_runs(now: datetime) -> dict[str, Any]:
+    """The next nightly digest run (from ``DIGEST_CRON``) and the last one: its
+    job, the tick it ran for, and the digests of the day it digested by status."""
+    import croniter
+
+    from news.models import Digest
+    from news.tasks import news_date
+
+    following = croniter.croniter(settings.DIGEST_CRON, now).get_next(datetime)
+    job = (
+        ProcrastinateJob.objects.filter(task_name="news.nightly_digest")
+        .order_by("-id")
+        .values("id", "status", "args")
+        .first()
+    )
+    last: dict[str, Any] | None = None
+    if job is not None:
+        tick = job["args"].get("timestamp")
+        date = news_date(int(tick)) if tick is not None else None
+        last = {
+            "job_id": job["id"],
+            "status": job["status"],
+            "tick": datetime.fromtimestamp(tick, tz=UTC).isoformat() if tick else None,
+            "news_date": date.isoformat() if date else None,
+        }
+    newest = Digest.objects.order_by("-date").values_list("date", flat=True).first()
+    statuses: dict[str, int] = {}
+    if newest is not None:
+        rows = (
+            Digest.objects.filter(date=newest)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .order_by("status")
+        )
+        statuses = {status: n for status, n in rows}
+    return {
+        "cron": settings.DIGEST_CRON,
+        "next_run": following.isoformat(),
+        "last_run": last,
+        "newest_digests": {
+            "date": newest.isoformat() if newest else None,
+            "statuses": statuses,
+        },
+    }

@@ -11,7 +11,7 @@ from functools import cache
 
 from django.conf import settings
 
-from .roles import Annotator, AudioStorage, StoryGenerator, Translator, Voice
+from .roles import Annotator, AudioStorage, DigestWriter, StoryGenerator, Translator, Voice
 from .stubs import drills
 
 
@@ -34,6 +34,24 @@ def get_generator() -> StoryGenerator:
     from .anthropic.stub import StubGenerator
 
     return StubGenerator()
+
+
+@cache
+def get_digest_writer() -> DigestWriter:
+    """The news digest's writer: the generator's vendor, its key and model."""
+    if not stubbed("ANTHROPIC_API_KEY"):
+        from .anthropic.client import AnthropicGenerator
+
+        return AnthropicGenerator(
+            api_key=settings.ANTHROPIC_API_KEY,
+            model=settings.ANTHROPIC_MODEL,
+            base_url=settings.ANTHROPIC_BASE_URL,
+            timeout=settings.PROVIDER_TIMEOUT,
+            max_tokens=settings.ANTHROPIC_MAX_TOKENS,
+        )
+    from .anthropic.stub import StubDigestWriter
+
+    return StubDigestWriter()
 
 
 @cache
@@ -100,6 +118,7 @@ def reset() -> None:
     """Forget built clients (tests that change settings call this)."""
     for factory in (
         get_generator,
+        get_digest_writer,
         get_translator,
         get_voice,
         get_annotator,

@@ -1,8 +1,8 @@
 """The roles the outside world plays for us, whoever plays them.
 
 A role is a small interface (a ``Protocol``) and the values that cross it:
-the story generator, the translator, the annotator, the voice and the audio
-storage. The vendor packages beside this module (``anthropic``, ``deepl``,
+the story generator, the digest writer, the translator, the annotator, the
+voice and the audio storage. The vendor packages beside this module (``anthropic``, ``deepl``,
 ``spacy``, ``gemini``, ``storage``) each hold a real client and a stub for one
 role; ``outbound.factory`` picks one per role; the pipeline knows only the
 roles. Every failure crosses a role as ``outbound.errors.ProviderError``.
@@ -82,6 +82,61 @@ class StoryGenerator(Protocol):
     def follows_level_hints(self) -> bool: ...
 
     async def generate(self, request: GenerationRequest) -> GeneratedPassage: ...
+
+
+# --- Digest writer --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestSourceItem:
+    """One news item the digest writer may use; ``number`` is how it is cited."""
+
+    number: int  # 1-based, as shown to the writer
+    headline: str
+    summary: str
+    language: str  # the language of its feed
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    target_language: str
+    level: str  # CEFR, A1..C2
+    date: str  # ISO date of the news
+    items: list[DigestSourceItem]
+
+
+@dataclass(frozen=True)
+class WrittenDigest:
+    sentences: list[str]
+    cited: list[int]  # the numbers of the items the reading used
+    title: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+MAX_DIGEST_SENTENCES = 20
+
+
+def digest_problem(sentences: list[str], cited: list[int], *, items: int) -> str | None:
+    """What makes a digest unusable, or None: at least one non-empty sentence
+    (at most ``MAX_DIGEST_SENTENCES``), and at least one cited item, each one of
+    the ``items`` offered (numbered from 1)."""
+    if not [sentence for sentence in sentences if sentence.strip()]:
+        return "the reading is empty"
+    if len(sentences) > MAX_DIGEST_SENTENCES:
+        return f"expected at most {MAX_DIGEST_SENTENCES} sentences, got {len(sentences)}"
+    if not cited:
+        return "no item cited"
+    wrong = [number for number in cited if not 1 <= number <= items]
+    if wrong:
+        return f"cited items that were not offered: {wrong}"
+    return None
+
+
+class DigestWriter(Protocol):
+    """Writes one short graded reading in the target language from news items."""
+
+    async def write_digest(self, request: DigestRequest) -> WrittenDigest: ...
 
 
 # --- Translator -----------------------------------------------------------------

@@ -115,3 +115,17 @@ def entry_token_words(*, user: User, entry_id: UUID, language: str) -> dict[int,
         .values_list("id", "word_id", "word_status")
     )
     return {token_id: TokenWord(word_id, status) for token_id, word_id, status in rows}
+
+
+def lemma_words(*, user: User, language: str, lemmas: list[str]) -> dict[str, TokenWord]:
+    """``{lower(lemma): (word id, status)}`` for the lemmas the learner has saved
+    (the news digest's tokens); one query whatever the number of lemmas."""
+    keys = sorted({lemma.lower() for lemma in lemmas})
+    rows = (
+        Word.objects.filter(user=user, language=language)
+        .annotate(key=Lower("lemma"))
+        .filter(key__in=keys)
+        .order_by()
+        .values_list("key", "id", "status")
+    )
+    return {key: TokenWord(word_id, status) for key, word_id, status in rows}

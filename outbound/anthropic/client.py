@@ -1,4 +1,5 @@
-"""The story generator on Anthropic's Messages API (``anthropic`` SDK, async).
+"""The story generator and the digest writer on Anthropic's Messages API
+(``anthropic`` SDK, async; one client plays both roles).
 
 The model answers through a forced tool call, so the passage comes back as
 JSON (``{title?, sentences[], choices[]}``) instead of prose we would have to
@@ -19,6 +20,10 @@ the same prompt would be declined again, so it is not retried. Not confirmed
 by the pages we could read: whether Haiku 5.5's default adaptive thinking
 combines with a forced ``tool_choice`` (older models refused thinking with a
 forced tool); the end-to-end check against the real API is still to do.
+
+The digest writer answers the same way, through
+a forced ``write_digest`` call (``{title, sentences[], cited_items[]}``),
+checked against ``digest_problem``.
 """
 
 from __future__ import annotations
@@ -32,9 +37,13 @@ from langlearn import languages
 from outbound.errors import ProviderError, is_transient_status, retry_after
 from outbound.roles import (
     MAX_CHOICES,
+    MAX_DIGEST_SENTENCES,
     MIN_CHOICES,
+    DigestRequest,
     GeneratedPassage,
     GenerationRequest,
+    WrittenDigest,
+    digest_problem,
     passage_problem,
 )
 
@@ -195,24 +204,33 @@ class AnthropicGenerator:
 
     async def generate(self, request: GenerationRequest) -> GeneratedPassage:
         first, final = request.position == 1, request.is_final
+        message = await self._create(
+            system=SYSTEM_PROMPT,
+            prompt=build_prompt(request),
+            tool=passage_tool(
+                first=first, final=final, review_words=request.review_words, level=request.level
+            ),
+        )
+        return parse_message(message, first=first, final=final)
+
+    async def write_digest(self, request: DigestRequest) -> WrittenDigest:
+        """The digest writer role (``outbound.roles.DigestWriter``): the same
+        client, a forced ``write_digest`` tool call."""
+        message = await self._create(
+            system=DIGEST_SYSTEM_PROMPT, prompt=build_digest_prompt(request), tool=digest_tool()
+        )
+        return parse_digest_message(message, items=len(request.items))
+
+    async def _create(self, *, system: str, prompt: str, tool: dict[str, Any]) -> Any:
+        """One Messages API call forcing ``tool``; SDK errors become ProviderError."""
         try:
-            message = await self._client.messages.create(
+            return await self._client.messages.create(
                 model=self.model,
                 max_tokens=self.max_tokens,
-                system=SYSTEM_PROMPT,
-                messages=[{"role": "user", "content": build_prompt(request)}],
-                tools=[
-                    cast(
-                        "ToolParam",
-                        passage_tool(
-                            first=first,
-                            final=final,
-                            review_words=request.review_words,
-                            level=request.level,
-                        ),
-                    )
-                ],
-                tool_choice={"type": "tool", "name": TOOL_NAME},
+                system=system,
+                messages=[{"role": "user", "content": prompt}],
+                tools=[cast("ToolParam", tool)],
+                tool_choice={"type": "tool", "name": tool["name"]},
             )
         except anthropic.APIStatusError as exc:
             overloaded = exc.type in {"overloaded_error", "rate_limit_error", "api_error"}
@@ -232,15 +250,95 @@ class AnthropicGenerator:
         except anthropic.AnthropicError as exc:
             # Anything else the SDK raises (an unreadable body, say) may pass.
             raise ProviderError(f"{exc}", provider=PROVIDER, transient=True) from exc
-        return parse_message(message, first=first, final=final)
 
 
-def _content_failure(problem: str) -> ProviderError:
-    return ProviderError(f"unusable answer: {problem}", provider=PROVIDER, transient=True)
+# --- The digest writer ------------------------------------------------------------
+
+DIGEST_TOOL_NAME = "write_digest"
+
+DIGEST_SYSTEM_PROMPT = (
+    "You write a short daily news reading for people learning a language. You "
+    "write only in the target language, at the learner's CEFR level, in plain "
+    "neutral prose (not in the second person), from the news items you are given "
+    "and nothing else: no invented facts, no opinions. Items may be in other "
+    "languages; you always write in the target language. The reading is 5 to 10 "
+    "sentences long and covers two to four of the items, the most interesting "
+    f"first. You always answer by calling the {DIGEST_TOOL_NAME} tool, citing the "
+    "numbers of the items you used."
+)
 
 
-def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage:
-    """Turn the model's tool call into a passage, or reject it (transient)."""
+def digest_tool() -> dict[str, Any]:
+    return {
+        "name": DIGEST_TOOL_NAME,
+        "description": "Deliver the day's news reading and the items it used.",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "title": {
+                    "type": "string",
+                    "description": "A short headline for the reading, in the target language.",
+                },
+                "sentences": {
+                    "type": "array",
+                    "description": "The reading, one complete sentence per item, in order.",
+                    "items": {"type": "string"},
+                    "minItems": 1,
+                    "maxItems": MAX_DIGEST_SENTENCES,
+                },
+                "cited_items": {
+                    "type": "array",
+                    "description": "The numbers of the news items the reading used.",
+                    "items": {"type": "integer"},
+                    "minItems": 1,
+                },
+            },
+            "required": ["title", "sentences", "cited_items"],
+        },
+    }
+
+
+def build_digest_prompt(request: DigestRequest) -> str:
+    level = request.level.upper()
+    lines = [
+        f"Target language: {languages.name(request.target_language)} ({request.target_language}).",
+        f"Learner's level: CEFR {level}. Use {LEVEL_GUIDE.get(level, LEVEL_GUIDE['A2'])}.",
+        f"The news of {request.date}:",
+        "",
+    ]
+    for item in request.items:
+        lines.append(f"[{item.number}] ({languages.name(item.language)}) {item.headline}")
+        if item.summary:
+            lines.append(f"    {item.summary}")
+    lines += ["", "Write the day's reading and cite the numbers of the items you used."]
+    return "\n".join(lines)
+
+
+def parse_digest_message(message: Any, *, items: int) -> WrittenDigest:
+    """Turn the model's ``write_digest`` call into a digest, or reject it (transient)."""
+    data = _tool_input(message, DIGEST_TOOL_NAME)
+    sentences = _strings(data.get("sentences"), "sentences")
+    cited_raw = data.get("cited_items")
+    if not isinstance(cited_raw, list) or not all(
+        isinstance(number, int) and not isinstance(number, bool) for number in cited_raw
+    ):
+        raise _content_failure("cited_items must be a list of integers")
+    cited = list(dict.fromkeys(cited_raw))
+    problem = digest_problem(sentences, cited, items=items)
+    if problem:
+        raise _content_failure(problem)
+    title = data.get("title")
+    input_tokens, output_tokens = _usage(message)
+    return WrittenDigest(
+        sentences=sentences,
+        cited=cited,
+        title=title.strip() if isinstance(title, str) else "",
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
+
+
+def _tool_input(message: Any, name: str) -> dict[str, Any]:
     stop_reason = getattr(message, "stop_reason", None)
     if stop_reason == "refusal":
         raise ProviderError(
@@ -257,14 +355,31 @@ def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage
         (
             block
             for block in blocks
-            if getattr(block, "type", None) == "tool_use"
-            and getattr(block, "name", None) == TOOL_NAME
+            if getattr(block, "type", None) == "tool_use" and getattr(block, "name", None) == name
         ),
         None,
     )
     if call is None or not isinstance(getattr(call, "input", None), dict):
-        raise _content_failure(f"no {TOOL_NAME} call (stop_reason {stop_reason!r})")
-    data: dict[str, Any] = call.input
+        raise _content_failure(f"no {name} call (stop_reason {stop_reason!r})")
+    return call.input
+
+
+def _usage(message: Any) -> tuple[int, int]:
+    usage = getattr(message, "usage", None)
+    input_tokens = sum(
+        getattr(usage, field, None) or 0
+        for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
+    return input_tokens, getattr(usage, "output_tokens", None) or 0
+
+
+def _content_failure(problem: str) -> ProviderError:
+    return ProviderError(f"unusable answer: {problem}", provider=PROVIDER, transient=True)
+
+
+def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage:
+    """Turn the model's tool call into a passage, or reject it (transient)."""
+    data = _tool_input(message, TOOL_NAME)
     sentences = _strings(data.get("sentences"), "sentences")
     choices = [] if final else _strings(data.get("choices"), "choices")
     problem = passage_problem(sentences, choices, is_final=final)
@@ -272,17 +387,13 @@ def parse_message(message: Any, *, first: bool, final: bool) -> GeneratedPassage
         raise _content_failure(problem)
     title = data.get("title")
     title = title.strip() if first and isinstance(title, str) and title.strip() else None
-    usage = getattr(message, "usage", None)
-    input_tokens = sum(
-        getattr(usage, field, None) or 0
-        for field in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-    )
+    input_tokens, output_tokens = _usage(message)
     return GeneratedPassage(
         sentences=sentences,
         choices=choices,
         title=title,
         input_tokens=input_tokens,
-        output_tokens=getattr(usage, "output_tokens", None) or 0,
+        output_tokens=output_tokens,
     )
 
 

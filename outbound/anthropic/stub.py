@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from outbound.errors import ProviderError
-from outbound.roles import GeneratedPassage, GenerationRequest
+from outbound.roles import DigestRequest, GeneratedPassage, GenerationRequest, WrittenDigest
 from outbound.stubs import corpus
 from outbound.stubs.drills import stub_delay
 
@@ -77,3 +77,65 @@ class StubGenerator:
             return []
         rows = corpus.OFF_LEVEL if request.off_level_words else corpus.OFF_LEVEL[:1]
         return [row[column] for row in rows]
+
+
+# What the stub digest writer says around the headlines, per language we teach
+# (and English): an opening line, then "Item n: headline." for each item used.
+DIGEST_PHRASES = {
+    "en": ("Here is the news of {date}.", "News {number}: {headline}", "That is all for today."),
+    "es": (
+        "Estas son las noticias del {date}.",
+        "Noticia {number}: {headline}",
+        "Eso es todo por hoy.",
+    ),
+    "fr": (
+        "Voici les nouvelles du {date}.",
+        "Nouvelle {number} : {headline}",
+        "C'est tout pour aujourd'hui.",
+    ),
+    "de": (
+        "Hier sind die Nachrichten vom {date}.",
+        "Meldung {number}: {headline}",
+        "Das ist alles für heute.",
+    ),
+    "it": ("Ecco le notizie del {date}.", "Notizia {number}: {headline}", "Per oggi è tutto."),
+    "pt": ("Estas são as notícias de {date}.", "Notícia {number}: {headline}", "É tudo por hoje."),
+}
+DIGEST_ITEMS = 3  # how many items the stub reading uses
+
+
+class StubDigestWriter:
+    """Writes a deterministic reading from the items, in any language we teach:
+    an opening line, one line per item (same-language items first, as offered),
+    a closing line; it cites the items it used. Its calls count as ``generate``
+    for the drills (``STUB_LATENCY_MS``, ``STUB_FAULTS``, ``STUB_CALL_LOG``)."""
+
+    async def write_digest(self, request: DigestRequest) -> WrittenDigest:
+        await stub_delay("generate")
+        phrases = DIGEST_PHRASES.get(request.target_language)
+        if phrases is None:
+            raise ProviderError(
+                f"the stub digest writer cannot write in {request.target_language!r}",
+                provider="stub-generator",
+                transient=False,
+            )
+        opening, line, closing = phrases
+        used = request.items[:DIGEST_ITEMS]
+        sentences = [opening.format(date=request.date)]
+        sentences += [
+            _sentence(line.format(number=n, headline=item.headline.strip()))
+            for n, item in enumerate(used, start=1)
+        ]
+        sentences.append(closing)
+        words = sum(len(sentence.split()) for sentence in sentences)
+        return WrittenDigest(
+            sentences=sentences,
+            cited=[item.number for item in used],
+            title=opening.format(date=request.date).rstrip("."),
+            input_tokens=150 + 30 * len(request.items),
+            output_tokens=int(words * 1.6),
+        )
+
+
+def _sentence(text: str) -> str:
+    return text if text[-1:] in {".", "!", "?", "…"} else text + "."

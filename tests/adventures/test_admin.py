@@ -26,6 +26,7 @@ from tests.support.factories import (
     make_adventure,
     make_complete_entry,
     make_decision,
+    make_digest,
     make_entry,
     make_news_item,
     make_news_source,
@@ -101,6 +102,7 @@ def stories() -> list[Story]:
         source = make_news_source(url=f"https://news{n}.example/rss", language=language)
         for guid in ("a", "b", "c"):
             make_news_item(source, guid=guid)
+    make_digest()  # the digest admin's row (news/admin.py)
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO procrastinate_workers (last_heartbeat) "

@@ -306,7 +306,7 @@ def test_exit_status_of_real_command_processes(tmp_path):
     status = manage(tmp_path, "queue_status", "--json")
     assert status.returncode == 0, status.stderr
     assert set(json.loads(status.stdout)) == {
-        *("queues", "oldest_waiting", "stalled_jobs", "workers", "review_words_24h")
+        *("queues", "oldest_waiting", "stalled_jobs", "workers", "review_words_24h", "digest")
     }
 
 

@@ -276,7 +276,9 @@ def test_a_worker_without_the_rescue_queue_says_so(start_worker):
     lone = start_worker(WORKER_QUEUES="adventure_pipeline")
     wait_for(lambda: "Starting worker on" in lone.output(), timeout=60, what="the worker")
     assert "this worker does not serve the 'maintenance' queue" in lone.output()
-    assert lone.output().count("Registering task") == 1
+    # Each periodic task registered once (the rescue, the nightly news digest).
+    assert lone.output().count("Registering task adventures.rescue_stalled_jobs") == 1
+    assert lone.output().count("Registering task news.nightly_digest") == 1
     both = start_worker()
     wait_for(lambda: "Starting worker on" in both.output(), timeout=60, what="the worker")
     assert "does not serve" not in both.output()

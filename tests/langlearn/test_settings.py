@@ -54,6 +54,10 @@ def test_production_reads_the_secret_from_a_file(tmp_path):
             "NEWS_ALLOW_PRIVATE_HOSTS must be true, false or addresses/networks",
         ),
         ({"NEWS_FETCH_MAX_BYTES": "2MB"}, "NEWS_FETCH_MAX_BYTES must be an integer"),
+        ({"DIGEST_CRON": "at two"}, "DIGEST_CRON: not a cron expression: 'at two'"),
+        ({"DIGEST_LANGUAGES": "es,ja"}, "DIGEST_LANGUAGES: We cannot teach 'ja' yet."),
+        ({"DIGEST_LEVELS": "A2,D1"}, "DIGEST_LEVELS: 'D1' is not a CEFR level"),
+        ({"DIGEST_NATIVE_LANGUAGES": "xx"}, "DIGEST_NATIVE_LANGUAGES: "),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, env, message):

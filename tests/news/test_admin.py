@@ -3,16 +3,29 @@ what staff may edit, and the "Fetch now" action against feeds on 127.0.0.1."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import User
-from news.models import NewsItem, NewsSource
+from news import digests
+from news.models import Digest, NewsItem, NewsSource
+from news.pipeline import run_digest_pipeline
 
-from tests.support.factories import make_news_item, make_news_source
+from tests.support.factories import (
+    make_adventure,
+    make_digest,
+    make_news_item,
+    make_news_source,
+    make_user,
+)
 from tests.support.fakes.feeds import FeedServer, closed_port_url
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +149,79 @@ def test_fetch_now_fetches_the_selected_sources_and_reports(console, feeds):
     assert untouched.last_fetch_status == NewsSource.FetchStatus.NEVER
     gone.refresh_from_db()
     assert gone.last_fetch_status == NewsSource.FetchStatus.ERROR
+
+
+# --- Digests ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def built(sources) -> Digest:
+    """A digest the real pipeline built (stub providers) from six sources' items,
+    translated into two native languages."""
+    make_adventure(make_user("ana"), target_language="es", native_language="de")
+    plan = digests.build_plan(date=timezone.now().date(), target_languages=["es"], levels=["A2"])
+    [digest] = digests.digests_for(plan)
+    async_to_sync(run_digest_pipeline)(digest_id=digest.id)
+    digest.refresh_from_db()
+    assert digest.status == Digest.Status.COMPLETE
+    return digest
+
+
+def test_digest_pages_render_within_the_query_bound(console, built, django_assert_max_num_queries):
+    for n in range(8):
+        make_digest(
+            date=built.date - datetime.timedelta(days=n + 1),
+            status=Digest.Status.ERROR if n % 2 else Digest.Status.COMPLETE,
+            error_detail="ProviderError: the voice is down" if n % 2 else "",
+        )
+    pages = [
+        reverse("admin:news_digest_changelist"),
+        reverse("admin:news_digest_changelist") + "?status__exact=error&q=voice",
+        reverse("admin:news_digest_change", args=[built.id]),
+    ]
+    for url in pages:
+        with django_assert_max_num_queries(MAX_QUERIES):
+            response = console.get(url)
+        assert response.status_code == 200, url
+
+    listing = console.get(reverse("admin:news_digest_changelist")).content.decode()
+    assert "ProviderError: the voice is down" in listing
+    assert "G T A V" in listing
+    page = console.get(reverse("admin:news_digest_change", args=[built.id])).content.decode()
+    citation = built.citations.select_related("item").first()
+    assert citation is not None
+    assert citation.item.headline in page  # its items, linked
+    assert reverse("admin:news_newsitem_change", args=[citation.item_id]) in page
+    assert "<audio controls" in page
+    assert built.audio.file in page
+    assert "<div><b>de</b> [de] " in page  # a sentence's translations
+    assert "<div><b>en</b> [en] " in page
+    assert 'name="title"' not in page  # read-only
+
+
+def test_rerun_queues_digests_in_error_and_skips_the_others(console, built):
+    failed = make_digest(
+        date=built.date - datetime.timedelta(days=1),
+        status=Digest.Status.ERROR,
+        error_detail="ProviderError: boom",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
+
+    response = console.post(
+        reverse("admin:news_digest_changelist"),
+        {"action": "rerun_digests", "_selected_action": [failed.id, built.id]},
+        follow=True,
+    )
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == [
+        "Re-queued 1 digest.",
+        "Skipped 1: only digests in error are re-run.",
+    ]
+    failed.refresh_from_db()
+    assert (failed.status, failed.error_detail) == (Digest.Status.PENDING, "")
+    [job] = ProcrastinateJob.objects.all()
+    assert (job.task_name, job.args) == ("news.build_digest", {"digest_id": failed.id})
+    assert job.queue_name == "adventure_pipeline"
+    assert console.get(reverse("admin:news_digest_add")).status_code == 403

@@ -12,8 +12,15 @@ from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Entry
+from news.models import Digest
 
-from tests.support.factories import make_adventure, make_complete_entry, make_entry, make_user
+from tests.support.factories import (
+    make_adventure,
+    make_complete_entry,
+    make_digest,
+    make_entry,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +141,25 @@ def test_a_staff_account_sees_what_branches_generated_ahead_cost():
     assert "dropped branches (speculative spend)" in html.lower()
     assert "<td>speculative (branches)</td><td>1</td><td>400 / 987</td><td>321</td>" in html
     assert "<td>story</td><td>1</td><td>0 / 120</td>" in html
+
+
+def test_staff_browse_digests_and_rerun_one_in_error():
+    failed = make_digest(status=Digest.Status.ERROR, error_detail="ProviderError: boom")
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
+    console = signed_in("sam", "--staff")
+
+    assert "Digests" in console.get("/admin/").content.decode()
+    page = console.get(reverse("admin:news_digest_change", args=[failed.id]))
+    assert page.status_code == 200
+    assert "ProviderError: boom" in page.content.decode()
+    response = console.post(
+        reverse("admin:news_digest_changelist"),
+        {"action": "rerun_digests", "_selected_action": [failed.id]},
+        follow=True,
+    )
+    assert "Re-queued 1 digest." in [str(m) for m in response.context["messages"]]
+    assert Digest.objects.get(id=failed.id).status == Digest.Status.PENDING
+    # Browsing, not editing: no deleting digests.
+    delete = reverse("admin:news_digest_delete", args=[failed.id])
+    assert console.post(delete, {"post": "yes"}).status_code == 403

@@ -10,7 +10,7 @@ import pytest
 
 from outbound.anthropic.client import AnthropicGenerator
 from outbound.errors import ProviderError
-from outbound.roles import GenerationRequest, PastEntry
+from outbound.roles import DigestRequest, DigestSourceItem, GenerationRequest, PastEntry
 
 from tests.support.fakes import anthropic as fake
 from tests.support.fakes.server import FakeServer, Reply, json_reply
@@ -214,3 +214,70 @@ def test_retry_after_is_read_from_the_answer(server):
     with pytest.raises(ProviderError) as caught:
         generate(server, OPENING)
     assert caught.value.retry_after is None
+
+
+# --- The digest writer (the same client, a forced write_digest call) ----------------
+
+DIGEST_REQUEST = DigestRequest(
+    target_language="es",
+    level="B1",
+    date="2025-01-06",
+    items=[
+        DigestSourceItem(1, "El faro brilla", "Tras diez años, el faro se enciende.", "es"),
+        DigestSourceItem(2, "Le phare brille", "", "fr"),
+        DigestSourceItem(3, "Los pescadores celebran", "", "es"),
+    ],
+)
+
+
+def write_digest(server: FakeServer, request: DigestRequest = DIGEST_REQUEST):
+    return asyncio.run(generator(server).write_digest(request))
+
+
+def test_the_digest_request_and_the_parsed_reading(server):
+    written = write_digest(server)
+
+    [sent] = server.requests
+    body = sent.json()
+    assert body["tool_choice"] == {"type": "tool", "name": "write_digest"}
+    [tool] = body["tools"]
+    assert tool["input_schema"]["required"] == ["title", "sentences", "cited_items"]
+    prompt = body["messages"][0]["content"]
+    assert "Target language: Spanish (es)" in prompt
+    assert "CEFR B1" in prompt
+    assert "The news of 2025-01-06:" in prompt
+    assert "[1] (Spanish) El faro brilla\n    Tras diez años, el faro se enciende." in prompt
+    assert "[2] (French) Le phare brille" in prompt
+    assert "news reading" in body["system"]
+
+    assert written.title == "Las noticias del día"
+    assert written.sentences == fake.DIGESTS["es"]
+    assert written.cited == [1, 2]
+    assert written.input_tokens > 500
+    assert written.output_tokens == 164
+
+
+@pytest.mark.parametrize(
+    ("tool_input", "problem"),
+    [
+        ({"title": "T", "sentences": ["Hoy."], "cited_items": [4]}, "not offered: [4]"),
+        ({"title": "T", "sentences": ["Hoy."], "cited_items": []}, "no item cited"),
+        ({"title": "T", "sentences": ["Hoy."], "cited_items": ["1"]}, "list of integers"),
+        ({"title": "T", "sentences": [], "cited_items": [1]}, "empty"),
+        ({"title": "T", "sentences": ["Hoy."] * 21, "cited_items": [1]}, "at most 20"),
+        ({"title": "T", "sentences": ["Hoy."]}, "list of integers"),
+    ],
+    ids=["unknown-item", "none-cited", "strings", "empty", "too-long", "no-citations"],
+)
+def test_an_unusable_digest_is_a_retryable_content_failure(server, tool_input, problem):
+    server.queue(fake.tool_answer(tool_input, name="write_digest"))
+    with pytest.raises(ProviderError, match="unusable answer") as caught:
+        write_digest(server)
+    assert problem in str(caught.value)
+    assert caught.value.transient is True
+
+
+def test_a_passage_call_is_no_digest(server):
+    server.queue(fake.tool_answer({"sentences": ["Hoy."], "cited_items": [1]}))
+    with pytest.raises(ProviderError, match="no write_digest call"):
+        write_digest(server)

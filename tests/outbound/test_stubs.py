@@ -9,11 +9,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 
-from outbound.anthropic.stub import StubGenerator
+from langlearn import languages
+from outbound.anthropic.stub import StubDigestWriter, StubGenerator
 from outbound.deepl.stub import StubTranslator
 from outbound.errors import ProviderError
 from outbound.gemini.stub import StubVoice
-from outbound.roles import GenerationRequest
+from outbound.roles import DigestRequest, DigestSourceItem, GenerationRequest, digest_problem
 from outbound.spacy.client import SpacyAnnotator
 from outbound.stubs import corpus as stub_corpus
 from outbound.stubs.drills import Fault, parse_faults, parse_latencies
@@ -128,3 +129,19 @@ def test_stub_faults_take_a_count_or_a_share_of_calls():
     for bad in ("translate=lots", "translate=130%", "voice=30%:sometimes", "sing=1"):
         with pytest.raises(ImproperlyConfigured, match="STUB_FAULTS"):
             parse_faults(bad)
+
+
+@pytest.mark.parametrize("language", [lang.code for lang in languages.target_languages()])
+def test_the_stub_digest_writer_writes_in_every_language_we_teach(language):
+    request = DigestRequest(
+        target_language=language,
+        level="A2",
+        date="2025-01-06",
+        items=[DigestSourceItem(n, f"Titular {n}", "", "es") for n in range(1, 6)],
+    )
+    written = async_to_sync(StubDigestWriter().write_digest)(request)
+    assert digest_problem(written.sentences, written.cited, items=5) is None
+    assert written.cited == [1, 2, 3]
+    assert "2025-01-06" in written.sentences[0]
+    assert written.sentences[1].endswith("Titular 1.")
+    assert written == async_to_sync(StubDigestWriter().write_digest)(request)  # deterministic

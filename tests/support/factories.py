@@ -8,6 +8,7 @@ them through those instead.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from adventures.models import Adventure, Audio, Choice, Decision, Entry, Sentence, Token
-from news.models import NewsItem, NewsSource
+from news.models import Digest, NewsItem, NewsSource
 
 PASSWORD = "a-long-passphrase"
 SENTENCES = (
@@ -126,3 +127,16 @@ def make_news_item(source: NewsSource, *, guid: str = "faro", **fields: Any) -> 
     }
     key = hashlib.sha256(guid.encode()).hexdigest()
     return NewsItem.objects.create(source=source, key=key, guid=guid, **fields)
+
+
+def make_digest(**fields: Any) -> Digest:
+    """A digest row (``complete`` with a title unless told otherwise), no reading."""
+    fields = {
+        "date": datetime.date(2025, 1, 6),
+        "target_language": "es",
+        "level": "A2",
+        "status": Digest.Status.COMPLETE,
+        "title": "Las noticias",
+        **fields,
+    }
+    return Digest.objects.create(**fields)

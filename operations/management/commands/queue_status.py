@@ -21,9 +21,10 @@ STATUS_ORDER = ("todo", "doing", "failed", "succeeded", "cancelled", "aborted")
 class Command(BaseCommand):
     help = (
         "Show the job queue: jobs per queue and status, the oldest job waiting to "
-        "start in each queue, and stalled jobs (running on a worker that stopped "
-        "sending heartbeats), and the share of the learners' words that passages "
-        "annotated in the last 24 hours were asked to use and do use. Exit status: "
+        "start in each queue, stalled jobs (running on a worker that stopped "
+        "sending heartbeats), the share of the learners' words that passages "
+        "annotated in the last 24 hours were asked to use and do use, and the news "
+        "digest's next and last run. Exit status: "
         "0 on success, 1 if the database cannot be read."
     )
 
@@ -92,6 +93,7 @@ class Command(BaseCommand):
                 "share": _rounded(weave.share),
                 "mean_share_per_entry": _rounded(weave.mean_share),
             },
+            "digest": job_queue.digest_runs(now),
         }
 
     def _print(self, report: dict[str, Any]) -> None:
@@ -120,6 +122,20 @@ class Command(BaseCommand):
             )
         else:
             write("Review words, last 24 h: no entry was asked to use any")
+        digest = report["digest"]
+        write(f"News digest: next run {digest['next_run']} (cron {digest['cron']}, UTC)")
+        last = digest["last_run"]
+        if last is None:
+            write("  last run: never (no nightly job in the queue)")
+        else:
+            write(
+                f"  last run: job {last['job_id']} {last['status']}, tick {last['tick']}, "
+                f"news of {last['news_date']}"
+            )
+        newest = digest["newest_digests"]
+        if newest["date"]:
+            counts = ", ".join(f"{status} {n}" for status, n in newest["statuses"].items())
+            write(f"  newest digests: {newest['date']}: {counts}")
         if not stalled:
             write("Stalled jobs: none")
             return

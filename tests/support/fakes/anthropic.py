@@ -1,8 +1,16 @@
 """A fake of Anthropic's Messages API (``POST /v1/messages``).
 
-By default it answers like the model would: one forced ``write_passage`` tool
-call shaped by the tool schema it was sent (a title only when the schema asks
-for one, no choices when the schema has none), with realistic usage figures.
+By default it answers like the model would: one forced tool call, named by the
+request's ``tool_choice`` (``{"type": "tool", "name": …}``), whose ``input``
+follows the tool's ``input_schema``, with realistic usage figures. For
+``write_passage``: a title only when the schema asks for one, no choices when
+the schema has none. For ``write_digest``: a short reading citing the first
+items of the prompt. Shapes as documented at
+https://platform.claude.com/docs/en/api/messages (response ``content`` blocks
+of ``type: "tool_use"`` with ``id``, ``name``, ``input``; ``stop_reason:
+"tool_use"``; ``usage``) and
+https://platform.claude.com/docs/en/agents-and-tools/tool-use/overview (forcing
+one tool with ``tool_choice: {"type": "tool", "name": …}``).
 
 It follows the current documentation (read with the ``search`` tool, 2026-11-28):
 
@@ -69,15 +77,32 @@ ENDING = {
 }
 
 
+DIGESTS = {
+    "es": [
+        "Hoy hay dos noticias importantes.",
+        "El faro del puerto vuelve a brillar después de diez años.",
+        "En la ciudad, muchas personas van al mercado nuevo.",
+    ],
+    "fr": [
+        "Aujourd'hui, il y a deux nouvelles importantes.",
+        "Le phare du port brille de nouveau après dix ans.",
+    ],
+}
+
+
 def tool_answer(
-    tool_input: dict[str, Any], *, stop_reason: str = "tool_use", **usage: int
+    tool_input: dict[str, Any],
+    *,
+    stop_reason: str = "tool_use",
+    name: str = "write_passage",
+    **usage: int,
 ) -> Reply:
     return message(
         [
             {
                 "type": "tool_use",
                 "id": "toolu_01FakeFake",
-                "name": "write_passage",
+                "name": name,
                 "input": tool_input,
             }
         ],
@@ -143,6 +168,14 @@ def respond(request: Request) -> Reply:
     prompt = body["messages"][-1]["content"]
     match = re.search(r"Target language: .*?\((\w+)\)", prompt)
     language = match.group(1) if match else "es"
+    if body.get("tool_choice", {}).get("name") == "write_digest":
+        offered = [int(n) for n in re.findall(r"^\[(\d+)\]", prompt, flags=re.MULTILINE)]
+        digest = {
+            "title": "Las noticias del día",
+            "sentences": DIGESTS.get(language, DIGESTS["es"]),
+            "cited_items": offered[:2],
+        }
+        return tool_answer(digest, name="write_digest", input_tokens=500 + len(prompt) // 4)
     passage = PASSAGES.get(language, PASSAGES["es"])
     schema = body["tools"][0]["input_schema"]["properties"]
     answer: dict[str, Any] = {}
