@@ -532,7 +532,7 @@ def overhead_stages(decided: dict[str, float], latencies: dict[str, int]) -> dic
     }
 
 
-def queue_at_once(count: int) -> float:
+def queue_at_once(count: int, theme: str = "throughput") -> float:
     """Create ``count`` adventures (one entry each) in one transaction; return the
     wall-clock time right after the commit made all their jobs visible."""
     from django.db import transaction
@@ -547,18 +547,20 @@ def queue_at_once(count: int) -> float:
                 user=users[index % len(users)],
                 target_language=ADVENTURE["target_language"],
                 native_language=ADVENTURE["native_language"],
-                theme="throughput",
+                theme=theme,
             )
     return time.time()
 
 
-def drain(count: int, *, queued_at: float, worker: Child, timeout: float) -> float:
+def drain(
+    count: int, *, queued_at: float, worker: Child, timeout: float, theme: str = "throughput"
+) -> float:
     """Seconds from ``queued_at`` until the last throughput entry completed."""
     from django.db.models import Count, Max, Q
 
     from adventures.models import Entry
 
-    entries = Entry.objects.filter(adventure__theme="throughput")
+    entries = Entry.objects.filter(adventure__theme=theme)
     deadline = time.monotonic() + timeout
     while True:
         worker.check_alive()
@@ -683,8 +685,9 @@ def fleet_run(
     total = workers * concurrency
     # A first wave to warm every worker up (its first annotation loads the
     # language's pipeline), not measured; the budget row is left as it was.
-    drain(total, queued_at=queue_at_once(total), worker=fleet[0], timeout=300)
-    clear_adventures_and_jobs()
+    # (No TRUNCATE while workers run: it would deadlock with their fetches.)
+    warm = queue_at_once(total, theme="warm-up")
+    drain(total, queued_at=warm, worker=fleet[0], timeout=300, theme="warm-up")
     calls_log.unlink(missing_ok=True)
     ideal = entries * critical / 1000 / total
     psutil.cpu_percent(None)  # starts the machine-wide measure

@@ -1,6 +1,6 @@
 """The benchmark's arithmetic, its command line, and its server without deferral.
 
-The runs themselves (``python -m bench --quick`` takes about 40 s) are left out
+The runs themselves (``python -m bench --quick`` takes a few minutes) are left out
 of the suite; the README says how to run them.
 """
 
