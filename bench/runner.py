@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import psycopg
@@ -440,7 +440,7 @@ def play_stories(
             if status != Entry.Status.COMPLETE:
                 continue
             story = waiting[str(entry_id)]
-            if story.decided_at is not None:
+            if story.decided_at is not None and completed_at is not None:
                 samples.append((completed_at.timestamp() - story.decided_at) * 1000)
             if not story.decisions_left:
                 story.entry_id = None
@@ -893,7 +893,7 @@ def run(plan: Plan) -> dict[str, Any]:
         latencies = format_latencies(plan.latencies)
         critical = critical_path_ms(plan.latencies)
         worker = start("worker", STUB_LATENCY_MS=latencies)
-        concurrency = settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"]
+        concurrency = cast(int, settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"])
         decisions = min(plan.pipeline_decisions, settings.STORY_LENGTH - 1)
         with step(
             f"pipeline ({latencies}): {plan.pipeline_learners} stories, {decisions} decisions each"
