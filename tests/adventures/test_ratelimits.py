@@ -8,6 +8,8 @@ Anthropic's API (driven by the real SDK) and count the calls the fake received.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import time
 
 import pytest
@@ -22,7 +24,7 @@ from outbound.limits import Limit, parse_limits
 from tests.support.factories import make_user
 from tests.support.fakes import anthropic as fake_anthropic
 from tests.support.fakes.anthropic import error
-from tests.support.processes import wait_for
+from tests.support.processes import ROOT, subprocess_env, wait_for
 
 # --- The setting --------------------------------------------------------------------
 
@@ -55,6 +57,21 @@ def test_a_bad_limit_stops_the_start_with_a_clear_message(raw, message):
     with pytest.raises(ImproperlyConfigured, match="PROVIDER_LIMITS") as caught:
         parse_limits(raw)
     assert message in str(caught.value)
+
+
+@pytest.mark.slow
+def test_a_worker_with_a_bad_limit_does_not_start(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "procrastinate", "worker"],
+        cwd=ROOT,
+        env=subprocess_env(tmp_path, PROVIDER_LIMITS="anthropic=50/fortnight"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "PROVIDER_LIMITS: expected provider=calls/unit" in result.stderr
+    assert "got unit 'fortnight'" in result.stderr
 
 
 # --- The shared budget, statement by statement ----------------------------------------
