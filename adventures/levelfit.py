@@ -28,6 +28,8 @@ from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import GeneratedPassage, GenerationRequest, StoryGenerator, passage_problem
 
+from . import ratelimits
+
 logger = logging.getLogger(__name__)
 
 
@@ -64,8 +66,12 @@ async def fit_to_level(
         return FittedPassage(passage, fit, regenerated=False)
     again = dataclasses.replace(request, off_level_words=tuple(fit.above[: levels.MAX_NAMED_WORDS]))
     try:
+        # One try, not retried; but within the generator's fleet-wide budget.
+        await ratelimits.acquire("generate")
         second = await generator.generate(again)
     except ProviderError as exc:
+        if exc.retry_after is not None:
+            await ratelimits.pause_fleet("generate", exc.retry_after)
         logger.warning("asking again for an on-level passage failed, keeping the first: %s", exc)
         return FittedPassage(passage, fit, regenerated=True)
     input_tokens = passage.input_tokens + second.input_tokens

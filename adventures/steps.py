@@ -27,7 +27,7 @@ from outbound.errors import ProviderError
 from outbound.gemini.wav import join_wavs
 from outbound.roles import AnnotatedToken, Speech, Translation, passage_problem
 
-from . import levelfit, selectors, services
+from . import levelfit, ratelimits, selectors, services
 from .models import Entry
 from .selectors import Passage
 
@@ -62,7 +62,10 @@ async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
 
     ``settings.PROVIDER_RETRY``: up to ``tries`` calls; between them the wait
     the provider asked for (``retry_after``), else an exponential one with
-    jitter; never a wait that would end after the step's ``budget``. Permanent
+    jitter; never a wait that would end after the step's ``budget``. Each call
+    first takes a slot of its provider's ``PROVIDER_LIMITS`` budget, shared by
+    every worker (``ratelimits``), and a ``retry_after`` pauses that provider
+    for every worker. Permanent
     errors, and the last transient one, propagate: the job's retry policy
     decides what happens next.
     """
@@ -71,8 +74,13 @@ async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
     attempt = 1
     while True:
         try:
+            # A slot of the provider's fleet-wide budget (PROVIDER_LIMITS), if
+            # it has one; waiting for it is not part of the retry budget.
+            await ratelimits.acquire(step)
             return await call()
         except ProviderError as exc:
+            if exc.retry_after is not None:
+                await ratelimits.pause_fleet(step, exc.retry_after)
             if not exc.transient or attempt >= policy["tries"]:
                 raise
             if exc.retry_after is not None:

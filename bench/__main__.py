@@ -36,7 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="python -m bench annotate --help: the annotator's lemma accuracy on UD treebanks",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a smaller version of each measure (about two minutes)"
+        "--quick", action="store_true", help="a smaller version of each measure (a few minutes)"
     )
     parser.add_argument(
         "--database",

@@ -19,7 +19,9 @@ Order of a run (each step bounded in time):
    (``bench/live.py``); the worker is stopped first;
 8. instant: learners who read each entry before choosing, with branches
    generated ahead (``PREGENERATE_BRANCHES``) off, then on, in the same run;
-9. everything started is stopped (that server included), the database
+9. scaleout: the same on 1, 2 and 4 worker processes against the one database,
+   then 2 workers under a provider limit (``PROVIDER_LIMITS``) below demand;
+10. everything started is stopped (that server included), the database
    dropped, temporary files removed.
 
 The bench process itself runs Django against the benchmark database (to create
@@ -42,12 +44,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -98,11 +101,17 @@ class Plan:
     live_samples: int
     instant_learners: int
     instant_decisions: int
+    scaleout_workers: tuple[int, ...] = (1, 2, 4)
+    scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
+    limited_entries: int = 60  # the run with a provider limit below demand
+    limited_per_second: int = 4
 
     @classmethod
     def make(cls, *, quick: bool, database: str, latencies: dict[str, int]) -> Plan:
         if quick:
-            return cls(database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2)
+            return cls(
+                database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2, (1, 2, 4), 2, 16
+            )
         return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)
 
 
@@ -245,14 +254,14 @@ def make_learners(count: int) -> list[str]:
     return [str(AccessToken.for_user(user)) for user in users]
 
 
-def worker_listening() -> bool:
-    """The worker has registered itself and its LISTEN connection is up."""
+def worker_listening(count: int = 1) -> bool:
+    """``count`` workers have registered themselves and their LISTEN connections are up."""
     [(workers, listeners)] = query(
         "SELECT (SELECT count(*) FROM procrastinate_workers), "
         "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
         "AND query LIKE 'LISTEN %%procrastinate%%')"
     )
-    return workers > 0 and listeners > 0
+    return workers >= count and listeners >= count
 
 
 # --- HTTP --------------------------------------------------------------------------
@@ -422,9 +431,10 @@ class Story:
 
 def play_stories(
     port: int, tokens: list[str], *, decisions: int, worker: Child, timeout: float
-) -> list[float]:
+) -> tuple[list[float], dict[str, float]]:
     """Each learner starts a story, then chooses as soon as an entry is complete:
-    ms from sending the decision to the next entry's ``completed_at``."""
+    ms from sending the decision to the next entry's ``completed_at``; and, per
+    entry that followed a decision, when (wall clock) its decision was sent."""
     from adventures.models import Choice, Entry
 
     stories = []
@@ -434,6 +444,7 @@ def play_stories(
             Story(token, adventure["id"], adventure["entries"][0]["id"], decisions_left=decisions)
         )
     samples: list[float] = []
+    decided: dict[str, float] = {}
     deadline = time.monotonic() + timeout
     while any(story.entry_id for story in stories):
         worker.check_alive()
@@ -449,7 +460,7 @@ def play_stories(
             if status != Entry.Status.COMPLETE:
                 continue
             story = waiting[str(entry_id)]
-            if story.decided_at is not None:
+            if story.decided_at is not None and completed_at is not None:
                 samples.append((completed_at.timestamp() - story.decided_at) * 1000)
             if not story.decisions_left:
                 story.entry_id = None
@@ -471,9 +482,10 @@ def play_stories(
             if status_code != 201:
                 raise BenchError(f"POST decisions answered {status_code}: {body!r}")
             story.entry_id = body["next_entry"]["id"]
+            decided[body["next_entry"]["id"]] = story.decided_at
             story.decisions_left -= 1
         time.sleep(0.02)
-    return samples
+    return samples, decided
 
 
 @dataclass
@@ -528,6 +540,7 @@ def read_and_choose(
                 continue
             reader = waiting[str(entry_id)]
             if reader.decided_at is not None:
+                assert completed_at is not None  # a complete entry has its time
                 samples.append(
                     decision_to_complete_ms(
                         reader.decided_at, reader.answered_at, completed_at.timestamp()
@@ -579,7 +592,71 @@ def jobs_drained(worker: Child, timeout: float) -> None:
     wait_until(drained, timeout=timeout, what="the queue to drain")
 
 
-def queue_at_once(count: int) -> float:
+def overhead_stages(decided: dict[str, float], latencies: dict[str, int]) -> dict[str, float]:
+    """Where ``pipeline.overhead_ms_p50`` goes: p50 per stage, ms, of the entries
+    that followed a decision. The stages add up to the time from sending the
+    decision to the entry's ``completed_at``, minus the simulated latencies.
+
+    - ``request``: the decision sent → its transaction (the entry and its job)
+      committed;
+    - ``pickup``: that commit → the worker's fetch of the job committed;
+    - ``before_generation``: the fetch → the generator called (the entry's lock,
+      ``entry_start``, reading the request; the generator's latency taken off
+      ``generated_at``);
+    - ``generation_to_last_step``: ``generated_at`` → the last of translate,
+      annotate and voice recorded, minus the slowest of their latencies (reading
+      the passage, three transactions recording results);
+    - ``completion``: the last step recorded → ``completed_at``.
+    """
+    if commit_timestamps_on():
+        deferred = "pg_xact_commit_timestamp(deferred.xmin)"
+        started = "pg_xact_commit_timestamp(started.xmin)"
+    else:
+        deferred, started = "deferred.at", "started.at"
+    rows = query(
+        f"""
+        SELECT EXTRACT(EPOCH FROM {deferred}), EXTRACT(EPOCH FROM {started}),
+               EXTRACT(EPOCH FROM entry.generated_at),
+               EXTRACT(EPOCH FROM GREATEST(entry.translated_at, entry.annotated_at,
+                                           entry.voiced_at)),
+               EXTRACT(EPOCH FROM entry.completed_at), entry.id::text
+        FROM adventures_entry entry
+        JOIN procrastinate_jobs job ON job.args->>'entry_id' = entry.id::text
+        JOIN procrastinate_events deferred
+          ON deferred.job_id = job.id AND deferred.type = 'deferred'
+        JOIN procrastinate_events started
+          ON started.job_id = job.id AND started.type = 'started'
+        WHERE entry.id::text = ANY(%s)
+        """,
+        [list(decided)],
+    )
+    stages: dict[str, list[float]] = {
+        "request": [],
+        "pickup": [],
+        "before_generation": [],
+        "generation_to_last_step": [],
+        "completion": [],
+    }
+    others = max(latencies.get(step, 0) for step in ("translate", "annotate", "voice"))
+    for deferred_at, started_at, generated, last_step, completed, entry_id in rows:
+        deferred_at, started_at, generated, last_step, completed = map(
+            float, (deferred_at, started_at, generated, last_step, completed)
+        )
+        stages["request"].append(deferred_at - decided[entry_id])
+        stages["pickup"].append(started_at - deferred_at)
+        generation_began = generated - latencies.get("generate", 0) / 1000
+        stages["before_generation"].append(generation_began - started_at)
+        stages["generation_to_last_step"].append(last_step - generated - others / 1000)
+        stages["completion"].append(completed - last_step)
+    if not rows:
+        return {}
+    return {
+        name: round(distribution([seconds * 1000 for seconds in values])["p50"], 1)
+        for name, values in stages.items()
+    }
+
+
+def queue_at_once(count: int, theme: str = "throughput") -> float:
     """Create ``count`` adventures (one entry each) in one transaction; return the
     wall-clock time right after the commit made all their jobs visible."""
     from django.db import transaction
@@ -594,18 +671,20 @@ def queue_at_once(count: int) -> float:
                 user=users[index % len(users)],
                 target_language=ADVENTURE["target_language"],
                 native_language=ADVENTURE["native_language"],
-                theme="throughput",
+                theme=theme,
             )
     return time.time()
 
 
-def drain(count: int, *, queued_at: float, worker: Child, timeout: float) -> float:
+def drain(
+    count: int, *, queued_at: float, worker: Child, timeout: float, theme: str = "throughput"
+) -> float:
     """Seconds from ``queued_at`` until the last throughput entry completed."""
     from django.db.models import Count, Max, Q
 
     from adventures.models import Entry
 
-    entries = Entry.objects.filter(adventure__theme="throughput")
+    entries = Entry.objects.filter(adventure__theme=theme)
     deadline = time.monotonic() + timeout
     while True:
         worker.check_alive()
@@ -625,6 +704,224 @@ def drain(count: int, *, queued_at: float, worker: Child, timeout: float) -> flo
         time.sleep(0.05)
 
 
+class GrantSampler:
+    """Every grant of a provider's budget (``adventures/ratelimits.py``), as the
+    database recorded it: the budget row keeps the last N grant times, and is
+    read often enough (every ``interval`` s, well under a window) to see them all."""
+
+    def __init__(self, provider: str, interval: float = 0.05) -> None:
+        self.provider = provider
+        self.interval = interval
+        self.grants: set[float] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="grant-sampler", daemon=True)
+
+    def _run(self) -> None:
+        params = conninfo(os.environ["DATABASE_NAME"])
+        with psycopg.connect(**params, autocommit=True) as connection:
+            while True:
+                row = connection.execute(
+                    "SELECT ARRAY(SELECT EXTRACT(EPOCH FROM c)::float8 FROM unnest(calls) c) "
+                    "FROM adventures_providerbudget WHERE provider = %s",
+                    [self.provider],
+                ).fetchone()
+                if row:
+                    self.grants.update(row[0])
+                if self._stop.wait(self.interval):
+                    return
+
+    def __enter__(self) -> GrantSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    """The most of ``times`` that fall in any closed interval ``window`` long."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, time_ in enumerate(ordered):
+        while time_ - ordered[first] > window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def entries_run_twice() -> int:
+    """Entries whose job was started more than once (a retry, a duplicate run)."""
+    [(count,)] = query(
+        """
+        SELECT count(*) FROM (
+            SELECT job.args->>'entry_id' FROM procrastinate_events event
+            JOIN procrastinate_jobs job ON job.id = event.job_id
+            WHERE event.type = 'started'
+              AND job.task_name = 'adventures.generate_adventure_entry'
+            GROUP BY 1 HAVING count(*) > 1
+        ) twice
+        """
+    )
+    return int(count)
+
+
+def stub_calls(log: Path, step: str) -> int:
+    return log.read_text().split().count(step) if log.exists() else 0
+
+
+def connections() -> int:
+    """Client connections to the benchmark database, this one included."""
+    [(count,)] = query(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend'"
+    )
+    return int(count)
+
+
+def cpu_seconds(children: list[Child]) -> float:
+    total = 0.0
+    for child in children:
+        try:
+            times = psutil.Process(child.pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def fleet_run(
+    start_fleet: Callable[..., list[Child]],
+    stop_fleet: Callable[[list[Child]], None],
+    *,
+    workers: int,
+    entries: int,
+    critical: int,
+    concurrency: int,
+    calls_log: Path,
+    **extra: str,
+) -> tuple[dict[str, Any], list[Child]]:
+    """``entries`` queued at once for ``workers`` worker processes: the figures,
+    and the workers (still running, for the caller to read their logs and stop)."""
+    clear_adventures_and_jobs()
+    connections_before = connections()
+    fleet = start_fleet(workers, STUB_CALL_LOG=str(calls_log), **extra)
+    total = workers * concurrency
+    # A first wave to warm every worker up (its first annotation loads the
+    # language's pipeline), not measured; the budget row is left as it was.
+    # (No TRUNCATE while workers run: it would deadlock with their fetches.)
+    warm = queue_at_once(total, theme="warm-up")
+    drain(total, queued_at=warm, worker=fleet[0], timeout=300, theme="warm-up")
+    calls_log.unlink(missing_ok=True)
+    ideal = entries * critical / 1000 / total
+    psutil.cpu_percent(None)  # starts the machine-wide measure
+    cpu_before = cpu_seconds(fleet)
+    with MemorySampler({f"worker{i}": w for i, w in enumerate(fleet)}) as memory:
+        queued_at = queue_at_once(entries)
+        seconds = drain(entries, queued_at=queued_at, worker=fleet[0], timeout=120 + 6 * ideal)
+    machine_cpu = psutil.cpu_percent(None)
+    cores = (cpu_seconds(fleet) - cpu_before) / seconds
+    fleet_connections = connections() - connections_before
+    figures = {
+        "workers": workers,
+        "concurrency": total,
+        "entries": entries,
+        "seconds": round(seconds, 2),
+        "ideal_seconds": round(ideal, 2),
+        "entries_per_second": round(entries / seconds, 2),
+        "efficiency": round(ideal / seconds, 3),
+        "entries_run_twice": entries_run_twice(),
+        "llm_calls_per_entry": round(stub_calls(calls_log, "generate") / entries, 2),
+        "worker_rss_mb": [memory.peak_mb(f"worker{i}") for i in range(workers)],
+        "connections_per_worker": round(fleet_connections / workers, 1),
+        "workers_cpu_cores": round(cores, 2),
+        "machine_cpu_percent": machine_cpu,
+        "queued_at": queued_at,
+    }
+    return figures, fleet
+
+
+def scaleout(
+    plan: Plan,
+    start_fleet: Callable[..., list[Child]],
+    stop_fleet: Callable[[list[Child]], None],
+    workdir: Path,
+    concurrency: int,
+) -> dict[str, Any]:
+    """The simulated pipeline on 1, 2, 4 worker processes against one database;
+    then 2 workers under a provider limit below their demand."""
+    latencies = format_latencies(plan.latencies)
+    critical = critical_path_ms(plan.latencies)
+    runs = []
+    for workers in plan.scaleout_workers:
+        entries = plan.scaleout_waves * workers * concurrency
+        with step(f"scaleout: {workers} worker(s), {entries} entries queued at once"):
+            figures, fleet = fleet_run(
+                start_fleet,
+                stop_fleet,
+                workers=workers,
+                entries=entries,
+                critical=critical,
+                concurrency=concurrency,
+                calls_log=workdir / f"calls-{workers}.log",
+                STUB_LATENCY_MS=latencies,
+            )
+            stop_fleet(fleet)
+        figures.pop("queued_at")
+        runs.append(figures)
+    base = runs[0]["entries_per_second"]
+    for figures in runs:
+        figures["speedup"] = ratio(figures["entries_per_second"], base)
+
+    limit = plan.limited_per_second
+    workers = 2
+    demand = workers * concurrency / (critical / 1000)
+    with (
+        step(
+            f"scaleout: {workers} workers, generation limited to {limit}/s "
+            f"(demand about {demand:.0f}/s), {plan.limited_entries} entries"
+        ),
+        GrantSampler("anthropic") as grants,
+    ):
+        figures, fleet = fleet_run(
+            start_fleet,
+            stop_fleet,
+            workers=workers,
+            entries=plan.limited_entries,
+            critical=critical,
+            concurrency=concurrency,
+            calls_log=workdir / "calls-limited.log",
+            STUB_LATENCY_MS=latencies,
+            PROVIDER_LIMITS=f"anthropic={limit}/s",
+        )
+        logs = " ".join(child.log.read_text(errors="replace") for child in fleet)
+        stop_fleet(fleet)
+    measured_from = figures.pop("queued_at")  # the warm-up's grants left out
+    times = sorted(t for t in grants.grants if t >= measured_from)
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
+    limited = {
+        "limit": f"anthropic={limit}/s",
+        "limit_per_minute": limit * 60,
+        "demand_per_minute": round(demand * 60),
+        "grants_seen": len(times),
+        "llm_calls": stub_calls(workdir / "calls-limited.log", "generate"),
+        # Calls per window, averaged over the windows that saw any (span + 1).
+        "achieved_per_minute": round(len(times) / (span + 1) * 60, 1) if times else None,
+        "most_in_any_window": most_in_any_window(times, 1.0),
+        "window_seconds": 1,
+        "http_429_seen": logs.count("HTTP 429"),
+        "entries_per_second": figures["entries_per_second"],
+        "entries_run_twice": figures["entries_run_twice"],
+        "llm_calls_per_entry": figures["llm_calls_per_entry"],
+    }
+    return {
+        "latencies": latencies,
+        "concurrency_per_worker": concurrency,
+        "runs": runs,
+        "limited": limited,
+    }
+
+
 # --- The run ----------------------------------------------------------------------------
 
 
@@ -637,15 +934,23 @@ def run(plan: Plan) -> dict[str, Any]:
     own_server: Path | None = None
     database_made = False
 
-    def start(kind: str, **extra: str) -> Child:
+    def start(kind: str, listening: int = 1, **extra: str) -> Child:
         child_env = env | extra
         log_file = workdir / f"{kind}-{len(children)}.log"
         if kind == "web":
             child = start_web(child_env, free_port(), log_file)
         else:
-            child = start_worker(child_env, log_file, worker_listening)
+            child = start_worker(child_env, log_file, lambda: worker_listening(listening))
         children.append(child)
         return child
+
+    def start_fleet(count: int, **extra: str) -> list[Child]:
+        return [start("worker", listening=index + 1, **extra) for index in range(count)]
+
+    def stop_fleet(fleet: list[Child]) -> None:
+        for child in fleet:
+            child.stop()
+            children.remove(child)
 
     try:
         import django
@@ -712,18 +1017,20 @@ def run(plan: Plan) -> dict[str, Any]:
         latencies = format_latencies(plan.latencies)
         critical = critical_path_ms(plan.latencies)
         worker = start("worker", STUB_LATENCY_MS=latencies)
-        concurrency = settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"]
+        concurrency = cast(int, settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"])
         decisions = min(plan.pipeline_decisions, settings.STORY_LENGTH - 1)
         with step(
             f"pipeline ({latencies}): {plan.pipeline_learners} stories, {decisions} decisions each"
         ):
-            entry_ms = play_stories(
+            entry_ms, decided = play_stories(
                 web.port,
                 tokens[: plan.pipeline_learners],
                 decisions=decisions,
                 worker=worker,
                 timeout=60 + 3 * (decisions + 1) * critical / 1000,
             )
+
+        stages = overhead_stages(decided, plan.latencies)
 
         ideal = plan.throughput_entries * critical / 1000 / concurrency
         with (
@@ -737,9 +1044,11 @@ def run(plan: Plan) -> dict[str, Any]:
                 worker=worker,
                 timeout=60 + 4 * ideal,
             )
+        stop_fleet([worker])
+        scaled = scaleout(plan, start_fleet, stop_fleet, workdir, concurrency)
+        clear_adventures_and_jobs()
 
-        worker.stop()
-        children.remove(worker)
+        # (No worker runs from here: the live section commits status changes itself.)
         with step(f"live: status events, 1 stream then {LIVE_STREAMS} on one web process"):
             live_figures, live_web = live.measure(
                 env, workdir, streams=LIVE_STREAMS, samples=plan.live_samples, warmup=10
@@ -823,6 +1132,7 @@ def run(plan: Plan) -> dict[str, Any]:
                 "critical_path_ms": critical,
                 "entry_ms": entry_dist,
                 "overhead_ms_p50": round(entry_dist["p50"] - critical, 1),
+                "overhead_stages_ms_p50": stages,
                 "ratio_p50": ratio(entry_dist["p50"], critical, 3),
             },
             "throughput": {
@@ -839,6 +1149,7 @@ def run(plan: Plan) -> dict[str, Any]:
                 "web_rss_mb": memory.peak_mb("web"),
                 "worker_rss_mb": memory.peak_mb("worker"),
             },
+            "scaleout": scaled,
             "machine": {
                 "cpus": os.cpu_count(),
                 # The load while the run ended (1, 5, 15 minutes): the machine

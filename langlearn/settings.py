@@ -26,6 +26,7 @@ from langlearn.env import (
     env_secret,
     env_str,
 )
+from outbound.limits import parse_limits
 from outbound.stubs.drills import parse_faults, parse_latencies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -391,6 +392,11 @@ PROVIDER_RETRY = {
     "wait_maximum": env_float("PROVIDER_RETRY_WAIT_MAX", 8.0),
     "budget": env_float("PROVIDER_RETRY_BUDGET", 60.0),
 }
+# Calls per provider that the whole fleet of workers may make per window
+# ("anthropic=50/min,deepl=100/min,gemini=30/min"; unset: unlimited), kept in
+# PostgreSQL by adventures/ratelimits.py. A provider with a limit also pauses
+# for every worker when it answers with a Retry-After.
+PROVIDER_LIMITS = parse_limits(env_str("PROVIDER_LIMITS"))
 # How many entries a story has (the last one concludes it, without choices).
 STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
 # How many of the learner's words being learnt (due soonest first) each passage

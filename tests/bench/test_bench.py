@@ -1,6 +1,6 @@
 """The benchmark's arithmetic, its command line, and its server without deferral.
 
-The runs themselves (``python -m bench --quick`` takes about two minutes) are left out
+The runs themselves (``python -m bench --quick`` takes a few minutes) are left out
 of the suite; the README says how to run them.
 """
 
@@ -17,6 +17,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
 from bench.nodefer import DiscardingConnector
+from bench.runner import Plan, most_in_any_window
 from bench.stats import (
     critical_path_ms,
     decision_to_complete_ms,
@@ -88,6 +89,24 @@ def test_latencies_are_passed_on_in_the_spelling_settings_read():
     latencies = parse_latencies("voice=900, generate=800", STEPS)
     assert format_latencies(latencies) == "generate=800,translate=0,annotate=0,voice=900"
     assert parse_latencies(format_latencies(latencies), STEPS) == latencies
+
+
+def test_calls_in_a_window_count_every_call_within_its_length_from_any_start():
+    # Three calls 0.5 s apart fit a 1 s window (closed at both ends); four do not.
+    assert most_in_any_window([0.0, 0.5, 1.0, 1.5], 1.0) == 3
+    assert most_in_any_window([0.0, 1.01, 2.02, 3.03], 1.0) == 1
+    assert most_in_any_window([3.0, 0.0, 0.1, 0.2, 3.05], 1.0) == 3  # order does not matter
+    assert most_in_any_window([], 1.0) == 0
+
+
+def test_scaleout_runs_one_two_and_four_workers_and_quick_runs_fewer_entries():
+    quick = Plan.make(quick=True, database="langlearn_bench", latencies={"generate": 800})
+    full = Plan.make(quick=False, database="langlearn_bench", latencies={"generate": 800})
+    assert quick.scaleout_workers == full.scaleout_workers == (1, 2, 4)
+    assert quick.scaleout_waves < full.scaleout_waves
+    assert quick.limited_entries < full.limited_entries
+    # The limited run asks for more than its limit: 2 workers x 8 jobs per 1.7 s.
+    assert full.limited_per_second < 2 * 8 / 1.7
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:

@@ -252,6 +252,12 @@ def test_prod_stack_uses_bunny_limits_the_worker_and_restarts(stacks):
 
     worker = services["worker"]
     assert worker["deploy"]["resources"]["limits"] == {"cpus": 1, "memory": str(1024**3)}
+    # One provider budget for every worker: unlimited unless set.
+    assert worker["environment"]["PROVIDER_LIMITS"] == ""
+    limits = compose_config("prod", **PROD_SECRETS, PROVIDER_LIMITS="anthropic=50/min")
+    assert json.loads(limits.stdout)["services"]["worker"]["environment"]["PROVIDER_LIMITS"] == (
+        "anthropic=50/min"
+    )
     # Compose waits longer than the worker's own graceful shutdown before SIGKILL.
     shutdown = float(worker["environment"]["WORKER_SHUTDOWN_TIMEOUT"])
     assert _seconds(worker["stop_grace_period"]) > shutdown

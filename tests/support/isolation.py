@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from django.core.cache import cache
 
+from adventures import locks
 from outbound import factory
 
 if TYPE_CHECKING:  # pytest-django's settings fixture (its class is not public)
@@ -29,6 +30,7 @@ def _isolated(settings: Settings, tmp_path: Path) -> Iterator[None]:
     factory.reset()
     yield
     factory.reset()
+    locks.close()  # the pipeline's entry-lock session: no connection outlives a test
 
 
 @pytest.fixture(autouse=True)
