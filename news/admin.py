@@ -183,7 +183,7 @@ class DigestItemInline(_ReadOnlyInline):
 class DigestSentenceInline(_ReadOnlyInline):
     model = DigestSentence
     verbose_name_plural = "sentences and translations"
-    fields = ("index", "text", "translations_list")
+    fields = ("index", "text", "translations_list", "start_ms", "end_ms")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DigestSentence]:

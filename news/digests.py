@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -317,8 +317,23 @@ def digest_record_tokens(*, digest_id: int, tokens: list[AnnotatedToken]) -> Non
 
 @transaction.atomic
 def digest_record_audio(
-    *, digest_id: int, name: str, content_type: str, duration_ms: int, size_bytes: int
+    *,
+    digest_id: int,
+    name: str,
+    content_type: str,
+    duration_ms: int,
+    size_bytes: int,
+    sentence_offsets: Sequence[tuple[int, int]] = (),
 ) -> None:
+    """The stored audio file of the reading, how long it plays, and where in it
+    each sentence is read (``(start_ms, end_ms)`` by sentence index)."""
+    sentences = {
+        sentence.index: sentence for sentence in DigestSentence.objects.filter(digest_id=digest_id)
+    }
+    for index, (start_ms, end_ms) in enumerate(sentence_offsets):
+        if index in sentences:
+            sentences[index].start_ms, sentences[index].end_ms = start_ms, end_ms
+    DigestSentence.objects.bulk_update(sentences.values(), ["start_ms", "end_ms"])
     DigestAudio.objects.update_or_create(
         digest_id=digest_id,
         defaults={

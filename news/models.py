@@ -175,6 +175,11 @@ class DigestSentence(models.Model):
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="sentences")
     index = models.PositiveIntegerField()
     text = models.TextField()
+    # Where the sentence is read in the digest's audio file (milliseconds from
+    # its start); empty until the digest is voiced. Contiguous over a digest's
+    # sentences: the first starts at 0, the last ends at ``DigestAudio.duration_ms``.
+    start_ms = models.PositiveIntegerField(null=True, blank=True)
+    end_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["digest", "index"]

@@ -144,4 +144,5 @@ async def voice(digest: Digest, sentences: list[str]) -> None:
         content_type=stored.content_type,
         duration_ms=stored.duration_ms,
         size_bytes=stored.size_bytes,
+        sentence_offsets=stored.offsets,
     )

@@ -21,14 +21,17 @@ class DigestSummarySerializer(serializers.ModelSerializer):
 
 
 class DigestSentenceSerializer(serializers.ModelSerializer):
-    """A sentence and its translation into the learner's native language (null
-    when the digest was made before any learner read it in that language)."""
+    """A sentence, its translation into the learner's native language (null
+    when the digest was made before any learner read it in that language) and
+    where it is read in the digest's audio: ``start_ms`` and ``end_ms``
+    (milliseconds from the file's start) are null until the digest is voiced;
+    over a digest they are contiguous, from 0 to the audio's ``duration_ms``."""
 
     translation = serializers.SerializerMethodField()
 
     class Meta:
         model = DigestSentence
-        fields = ["text", "translation"]
+        fields = ["text", "translation", "start_ms", "end_ms"]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_translation(self, sentence: DigestSentence) -> str | None:

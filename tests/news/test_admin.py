@@ -4,6 +4,7 @@ what staff may edit, and the "Fetch now" action against feeds on 127.0.0.1."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -196,6 +197,10 @@ def test_digest_pages_render_within_the_query_bound(console, built, django_asser
     assert built.audio.file in page
     assert "<div><b>de</b> [de] " in page  # a sentence's translations
     assert "<div><b>en</b> [en] " in page
+    # Where each sentence is read in the audio; the last ends with the file.
+    ends = re.findall(r'class="field-end_ms">\s*<p>(\d+)</p>', page)
+    assert ends == [str(end) for end in built.sentences.values_list("end_ms", flat=True)]
+    assert ends[-1] == str(built.audio.duration_ms)
     assert 'name="title"' not in page  # read-only
 
 

@@ -14,6 +14,7 @@ from news.pipeline import run_digest_pipeline
 from vocabulary.models import Word
 
 from tests.support.api import client_for
+from tests.support.audio import assert_sentences_tile_the_audio
 from tests.support.factories import (
     make_adventure,
     make_digest,
@@ -108,6 +109,8 @@ def test_a_digest_is_read_like_an_entry_with_its_sources(learner):
     assert body["sentences"][1] == {
         "text": "Noticia 1: El faro brilla.",
         "translation": "[de] Noticia 1: El faro brilla.",  # the stub translator's mark
+        "start_ms": body["sentences"][0]["end_ms"],  # read right after the first one
+        "end_ms": body["sentences"][2]["start_ms"],
     }
     statuses = {token["lemma"].lower(): token for token in body["tokens"]}
     assert statuses["noticia"]["status"] == "learning"
@@ -116,6 +119,8 @@ def test_a_digest_is_read_like_an_entry_with_its_sources(learner):
     assert set(body["tokens"][0]) == {"text", "lemma", "pos", "sentence", "status", "word_id"}
     assert body["audio"]["url"].startswith("http://testserver/media/audio/digests/2025-01-06/")
     assert body["audio"]["duration_ms"] > 0
+    # Each sentence's place in the audio: a tap plays exactly that sentence.
+    assert_sentences_tile_the_audio(body["sentences"], body["audio"]["duration_ms"])
     assert body["sources"] == [
         {
             "headline": "El faro brilla",

@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.files.storage import storages
 
 from news import digests
 from news.models import Digest, NewsSource
 from news.pipeline import run_digest_pipeline
 from outbound import factory
 from outbound.errors import ProviderError
+from outbound.gemini.stub import CHARS_PER_SECOND
 from outbound.stubs.drills import Fault
 
+from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
 from tests.support.factories import make_adventure, make_news_item, make_news_source, make_user
 from tests.support.fakes import anthropic as fake_anthropic
 from tests.support.fakes.server import FakeServer
@@ -100,6 +103,20 @@ def test_a_digest_is_written_translated_annotated_and_voiced(news):
     assert digest.audio.file.startswith("audio/digests/2025-01-06/es-A2-")
     assert digest.llm_output_tokens > 0
     assert digest.translated_characters > 0
+
+
+def test_each_sentence_of_a_digest_has_its_place_in_the_audio(news):
+    digest = build(make_digest())
+
+    stored = storages["audio"].open(digest.audio.file).read()
+    duration = wav_duration_ms(stored)  # what a player reads from the header
+    assert digest.audio.duration_ms == duration
+    sentences = list(digest.sentences.order_by("index").values("text", "start_ms", "end_ms"))
+    assert len(sentences) == 5
+    # A tap on a sentence plays exactly that sentence, the whole file over.
+    assert_sentences_tile_the_audio(sentences, duration)
+    first = sentences[0]
+    assert first["end_ms"] == round(len(first["text"]) / CHARS_PER_SECOND * 1000)  # stub pace
 
 
 def test_a_provider_failure_mid_digest_resumes_without_paying_the_llm_again(
