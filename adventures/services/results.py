@@ -20,6 +20,7 @@ from outbound.roles import AnnotatedToken, GeneratedPassage
 
 from .. import weaving
 from ..models import Adventure, Audio, Choice, Entry, Sentence, Token
+from ..selectors import Passage
 
 TITLE_LENGTH = 200
 
@@ -32,17 +33,19 @@ def entry_record_generation(
     review_words: list[str] | None = None,
     level_fit: levels.LevelFit | None = None,
     regenerated: bool = False,
-) -> None:
+) -> Passage:
     """The passage, its choices and what the LLM billed; the story's title
     with the first passage; the learner's words it was asked to use; how well
-    it fits the level, when measured."""
+    it fits the level, when measured. Returns what was stored (what
+    ``selectors.entry_passage`` would read back), so the next steps need not
+    read it again."""
     sentences = [s.strip() for s in passage.sentences if s.strip()]
     Sentence.objects.filter(entry=entry).delete()
     Choice.objects.filter(entry=entry).delete()
     Sentence.objects.bulk_create(
         Sentence(entry=entry, index=i, text=text) for i, text in enumerate(sentences)
     )
-    Choice.objects.bulk_create(
+    choices = Choice.objects.bulk_create(
         Choice(entry=entry, index=i, text=text.strip()) for i, text in enumerate(passage.choices)
     )
     now = timezone.now()
@@ -60,6 +63,11 @@ def entry_record_generation(
         Adventure.objects.filter(id=entry.adventure_id).update(
             title=passage.title.strip()[:TITLE_LENGTH], updated_at=now
         )
+    return Passage(
+        sentences=sentences,
+        choice_ids=[choice.id for choice in choices],
+        choices=[choice.text for choice in choices],
+    )
 
 
 def _level_fields(fit: levels.LevelFit | None, regenerated: bool) -> dict:
