@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
 
 from langlearn import levels
@@ -144,21 +145,28 @@ def entry_record_audio(
 ) -> None:
     """The stored audio file of the passage, how long it plays, and where in it
     each sentence is read (``(start_ms, end_ms)`` by sentence index)."""
-    sentences = {
-        sentence.index: sentence for sentence in Sentence.objects.filter(entry_id=entry_id)
-    }
-    for index, (start_ms, end_ms) in enumerate(sentence_offsets):
-        if index in sentences:
-            sentences[index].start_ms, sentences[index].end_ms = start_ms, end_ms
-    Sentence.objects.bulk_update(sentences.values(), ["start_ms", "end_ms"])
-    Audio.objects.update_or_create(
-        entry_id=entry_id,
-        defaults={
-            "file": name,
-            "content_type": content_type,
-            "duration_ms": duration_ms,
-            "size_bytes": size_bytes,
-        },
+    # One statement each (this is the last step on an entry's critical path):
+    # the sentences' places by index, and the audio row inserted or replaced.
+    if sentence_offsets:
+        Sentence.objects.filter(entry_id=entry_id, index__lt=len(sentence_offsets)).update(
+            start_ms=Case(
+                *(When(index=i, then=start) for i, (start, _) in enumerate(sentence_offsets))
+            ),
+            end_ms=Case(*(When(index=i, then=end) for i, (_, end) in enumerate(sentence_offsets))),
+        )
+    Audio.objects.bulk_create(
+        [
+            Audio(
+                entry_id=entry_id,
+                file=name,
+                content_type=content_type,
+                duration_ms=duration_ms,
+                size_bytes=size_bytes,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["entry"],
+        update_fields=["file", "content_type", "duration_ms", "size_bytes"],
     )
     now = timezone.now()
     Entry.objects.filter(id=entry_id).update(
