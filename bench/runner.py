@@ -24,6 +24,9 @@ Order of a run (each step bounded in time):
 10. everything started is stopped (that server included), the database
    dropped, temporary files removed.
 
+``--only pipeline`` (``Plan.only``) runs 1, then 5 alone (one gunicorn, one
+worker), then 10.
+
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, queue the throughput batch, and read timestamps), with the
 same environment as its children.
