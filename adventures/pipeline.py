@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from uuid import UUID
+
+from outbound.roles import GenerationRequest
 
 from . import selectors, services, steps
 from .locks import entry_lock
+from .models import Entry
 from .steps import db
 
 logger = logging.getLogger(__name__)
@@ -28,21 +32,22 @@ async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUI
             # re-queued while it still ran. That run will finish the entry.
             logger.warning("entry %s is already being generated; skipping", entry_id)
             return
-        entry = await db(services.entry_start)(
+        entry, request = await db(_start)(
             adventure_id=adventure_id, entry_id=entry_id, user_id=user_id
         )
         if entry is None:
             logger.info("entry %s is complete, or a dropped branch; nothing to do", entry_id)
             return
-        if entry.generated_at is None:
-            await steps.generate(entry)
+        if request is not None:
+            passage = await steps.generate(entry, request)
             if entry.is_branch and await db(services.branch_dropped)(entry_id=entry.id):
                 # A decision for another choice dropped this branch meanwhile.
                 logger.info("branch %s was dropped; stopping after generation", entry_id)
                 return
-        passage = await db(selectors.entry_passage)(entry=entry)
-        pending = [
-            step(entry, passage)
+        else:
+            passage = await db(selectors.entry_passage)(entry=entry)
+        todo = [
+            step
             for step, done in (
                 (steps.translate, entry.translated_at),
                 (steps.annotate, entry.annotated_at),
@@ -50,9 +55,55 @@ async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUI
             )
             if done is None
         ]
+        completion = _Completion(entry.id, steps_left=len(todo))
         # Each step records its own result; a failing step does not cancel the
         # others, so whatever finished is kept for the retry.
-        for result in await asyncio.gather(*pending, return_exceptions=True):
+        results = await asyncio.gather(
+            *(step(entry, passage, completion.record) for step in todo), return_exceptions=True
+        )
+        for result in results:
             if isinstance(result, BaseException):
                 raise result
-        await db(services.entry_complete)(entry_id=entry.id)
+        if not completion.done:
+            await db(services.entry_complete)(entry_id=entry.id)
+
+
+def _start(
+    *, adventure_id: UUID, entry_id: UUID, user_id: UUID
+) -> tuple[Entry | None, GenerationRequest | None]:
+    """``services.entry_start`` (its own transaction, committed here), then,
+    if the entry is still to be generated, what to ask the generator: one
+    trip to the worker's database thread instead of two."""
+    entry = services.entry_start(adventure_id=adventure_id, entry_id=entry_id, user_id=user_id)
+    if entry is None or entry.generated_at is not None:
+        return entry, None
+    return entry, selectors.generation_request(entry=entry)
+
+
+class _Completion:
+    """Records the steps' results and completes the entry right after the last
+    one, in the same trip to the database thread (each still its own
+    transaction): the entry is complete a hop sooner.
+
+    The last step is the one that records while every other step has recorded
+    already; a step that failed never recorded, so no step is the last then.
+    Two steps recording at once may both miss being last; the pipeline then
+    completes the entry after them (``done`` is false).
+    """
+
+    def __init__(self, entry_id: UUID, *, steps_left: int) -> None:
+        self.entry_id = entry_id
+        self.steps_left = steps_left
+        self.done = False
+
+    async def record(self, record: Callable[[], None]) -> None:
+        last = self.steps_left == 1
+
+        def record_then_complete() -> None:
+            record()
+            if last:
+                services.entry_complete(entry_id=self.entry_id)
+
+        await db(record_then_complete)()
+        self.steps_left -= 1
+        self.done = last

@@ -31,7 +31,7 @@ from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
 from . import weaving
-from .models import Adventure, Choice, Decision, DroppedBranch, Entry, Sentence
+from .models import Adventure, Choice, DroppedBranch, Entry, Sentence
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -154,14 +154,19 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
         .order_by("position")
     )
     history = []
+    # The decision that led to this entry was made on an earlier entry (a
+    # decided entry always has a position, below this one's): found here
+    # rather than by a query of its own.
+    previous: Choice | None = None
     for past in earlier:
         decision = getattr(past, "decision", None)
         chosen = decision.choice if decision else None
+        if decision is not None and decision.next_entry_id == entry.id:
+            previous = decision.choice
         if chosen is None and branch_choice is not None and branch_choice.entry_id == past.id:
             chosen = branch_choice
         history.append(PastEntry(text=past.text, chosen=chosen.text if chosen else None))
-    previous = Decision.objects.filter(next_entry=entry).select_related("choice").first()
-    chosen_index = previous.choice.index if previous else None
+    chosen_index = previous.index if previous else None
     if chosen_index is None and branch_choice is not None:
         chosen_index = branch_choice.index
     return GenerationRequest(

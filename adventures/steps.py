@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -25,7 +26,13 @@ from django.conf import settings
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.wav import join_wavs
-from outbound.roles import AnnotatedToken, Speech, Translation, passage_problem
+from outbound.roles import (
+    AnnotatedToken,
+    GenerationRequest,
+    Speech,
+    Translation,
+    passage_problem,
+)
 
 from . import levelfit, ratelimits, selectors, services
 from .models import Entry
@@ -102,8 +109,12 @@ async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
             attempt += 1
 
 
-async def generate(entry: Entry) -> None:
-    request = await db(selectors.generation_request)(entry=entry)
+async def generate(entry: Entry, request: GenerationRequest | None = None) -> Passage:
+    """Generate the entry's passage, measure its level and record it; return
+    the passage as stored. ``request``: ``selectors.generation_request`` of
+    the entry, when the caller has read it already."""
+    if request is None:
+        request = await db(selectors.generation_request)(entry=entry)
     generator = factory.get_generator()
 
     async def usable_passage():
@@ -119,7 +130,7 @@ async def generate(entry: Entry) -> None:
     passage = await call_provider("generate", usable_passage)
     # Measured against the adventure's level; asked once more if clearly above it.
     fitted = await levelfit.fit_to_level(passage, request, generator)
-    await db(services.entry_record_generation)(
+    return await db(services.entry_record_generation)(
         entry=entry,
         passage=fitted.passage,
         review_words=request.review_words,
@@ -128,7 +139,16 @@ async def generate(entry: Entry) -> None:
     )
 
 
-async def translate(entry: Entry, passage: Passage) -> None:
+# How a step records its result: by default, its own trip to the database
+# thread; the pipeline passes one that may complete the entry in the same trip.
+Record = Callable[[Callable[[], None]], Awaitable[None]]
+
+
+async def record_alone(record: Callable[[], None]) -> None:
+    await db(record)()
+
+
+async def translate(entry: Entry, passage: Passage, record: Record = record_alone) -> None:
     adventure = entry.adventure
     texts = passage.sentences + passage.choices
     result = await translate_texts(
@@ -138,17 +158,20 @@ async def translate(entry: Entry, passage: Passage) -> None:
         context=" ".join(passage.sentences),
     )
     count = len(passage.sentences)
-    await db(services.entry_record_translation)(
-        entry_id=entry.id,
-        sentences=result.texts[:count],
-        choices=dict(zip(passage.choice_ids, result.texts[count:], strict=True)),
-        billed_characters=result.billed_characters,
+    await record(
+        partial(
+            services.entry_record_translation,
+            entry_id=entry.id,
+            sentences=result.texts[:count],
+            choices=dict(zip(passage.choice_ids, result.texts[count:], strict=True)),
+            billed_characters=result.billed_characters,
+        )
     )
 
 
-async def annotate(entry: Entry, passage: Passage) -> None:
+async def annotate(entry: Entry, passage: Passage, record: Record = record_alone) -> None:
     tokens = await annotate_sentences(passage.sentences, language=entry.adventure.target_language)
-    await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
+    await record(partial(services.entry_record_tokens, entry_id=entry.id, tokens=tokens))
 
 
 @dataclass(frozen=True)
@@ -209,19 +232,22 @@ def _worst(failed: BaseExceptionGroup) -> BaseException:
     return (permanent or errors)[0]
 
 
-async def voice(entry: Entry, passage: Passage) -> None:
+async def voice(entry: Entry, passage: Passage, record: Record = record_alone) -> None:
     stored = await speak(
         passage.sentences,
         language=entry.adventure.target_language,
         name=f"audio/{entry.adventure_id}/{entry.id}",
     )
-    await db(services.entry_record_audio)(
-        entry_id=entry.id,
-        name=stored.name,
-        content_type=stored.content_type,
-        duration_ms=stored.duration_ms,
-        size_bytes=stored.size_bytes,
-        sentence_offsets=stored.offsets,
+    await record(
+        partial(
+            services.entry_record_audio,
+            entry_id=entry.id,
+            name=stored.name,
+            content_type=stored.content_type,
+            duration_ms=stored.duration_ms,
+            size_bytes=stored.size_bytes,
+            sentence_offsets=stored.offsets,
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""``python -m bench [--quick]``: run the benchmarks, print one JSON object.
+"""``python -m bench [--quick] [--only pipeline]``: run the benchmarks (or one
+section), print one JSON object.
 
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
@@ -37,6 +38,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smaller version of each measure (a few minutes)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["pipeline"],
+        help="run that section alone (pipeline: a minute or two, with its overhead breakdown)",
     )
     parser.add_argument(
         "--database",
@@ -83,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # A plain `kill` must clean up too: turn SIGTERM into an exception.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    plan = Plan.make(quick=args.quick, database=args.database, latencies=args.latencies)
+    plan = Plan.make(
+        quick=args.quick, database=args.database, latencies=args.latencies, only=args.only
+    )
     try:
         figures = run(plan)
     except KeyboardInterrupt:

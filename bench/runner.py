@@ -24,6 +24,9 @@ Order of a run (each step bounded in time):
 10. everything started is stopped (that server included), the database
    dropped, temporary files removed.
 
+``--only pipeline`` (``Plan.only``) runs 1, then 5 alone (one gunicorn, one
+worker), then 10.
+
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, queue the throughput batch, and read timestamps), with the
 same environment as its children.
@@ -46,7 +49,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -105,14 +108,19 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
+    only: str | None = None  # "pipeline": that section alone (``--only pipeline``)
 
     @classmethod
-    def make(cls, *, quick: bool, database: str, latencies: dict[str, int]) -> Plan:
+    def make(
+        cls, *, quick: bool, database: str, latencies: dict[str, int], only: str | None = None
+    ) -> Plan:
         if quick:
-            return cls(
+            plan = cls(
                 database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2, (1, 2, 4), 2, 16
             )
-        return cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)
+        else:
+            plan = cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)
+        return replace(plan, only=only)
 
 
 def log(message: str) -> None:
@@ -922,6 +930,52 @@ def scaleout(
     }
 
 
+def play_pipeline(
+    plan: Plan, web: Child, worker: Child, tokens: list[str]
+) -> tuple[list[float], dict[str, float]]:
+    """The ``pipeline`` section's stories (see ``play_stories``)."""
+    from django.conf import settings
+
+    critical = critical_path_ms(plan.latencies)
+    decisions = min(plan.pipeline_decisions, settings.STORY_LENGTH - 1)
+    with step(
+        f"pipeline ({format_latencies(plan.latencies)}): "
+        f"{plan.pipeline_learners} stories, {decisions} decisions each"
+    ):
+        return play_stories(
+            web.port,
+            tokens[: plan.pipeline_learners],
+            decisions=decisions,
+            worker=worker,
+            timeout=60 + 3 * (decisions + 1) * critical / 1000,
+        )
+
+
+def pipeline_figures(
+    plan: Plan, entry_ms: list[float], decided: dict[str, float]
+) -> dict[str, Any]:
+    critical = critical_path_ms(plan.latencies)
+    entry_dist = distribution(entry_ms)
+    return {
+        "critical_path_ms": critical,
+        "entry_ms": entry_dist,
+        "overhead_ms_p50": round(entry_dist["p50"] - critical, 1),
+        "overhead_stages_ms_p50": overhead_stages(decided, plan.latencies),
+        "ratio_p50": ratio(entry_dist["p50"], critical, 3),
+    }
+
+
+def machine_figures(postgres_version: str) -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        # The load while the run ended (1, 5, 15 minutes): the machine
+        # may be shared, and its other work weighs on every figure.
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "postgres_version": postgres_version,
+        "python_version": platform.python_version(),
+    }
+
+
 # --- The run ----------------------------------------------------------------------------
 
 
@@ -969,6 +1023,14 @@ def run(plan: Plan) -> dict[str, Any]:
             migrate(env)
             tokens = make_learners(LEARNERS)
             [(postgres_version,)] = query("SHOW server_version")
+
+        if plan.only == "pipeline":
+            web = start("web")
+            worker = start("worker", STUB_LATENCY_MS=format_latencies(plan.latencies))
+            return {
+                "pipeline": pipeline_figures(plan, *play_pipeline(plan, web, worker, tokens)),
+                "machine": machine_figures(postgres_version),
+            }
 
         with step(f"dispatch floor: {plan.floor_samples} NOTIFY round trips"):
             floor = notify_floor(plan.floor_samples)
@@ -1018,19 +1080,7 @@ def run(plan: Plan) -> dict[str, Any]:
         critical = critical_path_ms(plan.latencies)
         worker = start("worker", STUB_LATENCY_MS=latencies)
         concurrency = cast(int, settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"])
-        decisions = min(plan.pipeline_decisions, settings.STORY_LENGTH - 1)
-        with step(
-            f"pipeline ({latencies}): {plan.pipeline_learners} stories, {decisions} decisions each"
-        ):
-            entry_ms, decided = play_stories(
-                web.port,
-                tokens[: plan.pipeline_learners],
-                decisions=decisions,
-                worker=worker,
-                timeout=60 + 3 * (decisions + 1) * critical / 1000,
-            )
-
-        stages = overhead_stages(decided, plan.latencies)
+        entry_ms, decided = play_pipeline(plan, web, worker, tokens)
 
         ideal = plan.throughput_entries * critical / 1000 / concurrency
         with (
@@ -1109,7 +1159,6 @@ def run(plan: Plan) -> dict[str, Any]:
 
         floor_p50 = distribution(floor)["p50"]
         pickup_dist = distribution(pickup)
-        entry_dist = distribution(entry_ms)
         return {
             "dispatch": {
                 "floor_notify_ms": distribution(floor, 3),
@@ -1128,13 +1177,7 @@ def run(plan: Plan) -> dict[str, Any]:
                     for c in api["with"]
                 },
             },
-            "pipeline": {
-                "critical_path_ms": critical,
-                "entry_ms": entry_dist,
-                "overhead_ms_p50": round(entry_dist["p50"] - critical, 1),
-                "overhead_stages_ms_p50": stages,
-                "ratio_p50": ratio(entry_dist["p50"], critical, 3),
-            },
+            "pipeline": pipeline_figures(plan, entry_ms, decided),
             "throughput": {
                 "entries": plan.throughput_entries,
                 "concurrency": concurrency,
@@ -1150,14 +1193,7 @@ def run(plan: Plan) -> dict[str, Any]:
                 "worker_rss_mb": memory.peak_mb("worker"),
             },
             "scaleout": scaled,
-            "machine": {
-                "cpus": os.cpu_count(),
-                # The load while the run ended (1, 5, 15 minutes): the machine
-                # may be shared, and its other work weighs on every figure.
-                "load_average": [round(load, 2) for load in os.getloadavg()],
-                "postgres_version": postgres_version,
-                "python_version": platform.python_version(),
-            },
+            "machine": machine_figures(postgres_version),
         }
     except Exception:  # a failure, not an interruption: show what the children said
         for child in children:

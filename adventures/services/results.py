@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
 
 from langlearn import levels
@@ -20,6 +21,7 @@ from outbound.roles import AnnotatedToken, GeneratedPassage
 
 from .. import weaving
 from ..models import Adventure, Audio, Choice, Entry, Sentence, Token
+from ..selectors import Passage
 
 TITLE_LENGTH = 200
 
@@ -32,17 +34,19 @@ def entry_record_generation(
     review_words: list[str] | None = None,
     level_fit: levels.LevelFit | None = None,
     regenerated: bool = False,
-) -> None:
+) -> Passage:
     """The passage, its choices and what the LLM billed; the story's title
     with the first passage; the learner's words it was asked to use; how well
-    it fits the level, when measured."""
+    it fits the level, when measured. Returns what was stored (what
+    ``selectors.entry_passage`` would read back), so the next steps need not
+    read it again."""
     sentences = [s.strip() for s in passage.sentences if s.strip()]
     Sentence.objects.filter(entry=entry).delete()
     Choice.objects.filter(entry=entry).delete()
     Sentence.objects.bulk_create(
         Sentence(entry=entry, index=i, text=text) for i, text in enumerate(sentences)
     )
-    Choice.objects.bulk_create(
+    choices = Choice.objects.bulk_create(
         Choice(entry=entry, index=i, text=text.strip()) for i, text in enumerate(passage.choices)
     )
     now = timezone.now()
@@ -60,6 +64,11 @@ def entry_record_generation(
         Adventure.objects.filter(id=entry.adventure_id).update(
             title=passage.title.strip()[:TITLE_LENGTH], updated_at=now
         )
+    return Passage(
+        sentences=sentences,
+        choice_ids=[choice.id for choice in choices],
+        choices=[choice.text for choice in choices],
+    )
 
 
 def _level_fields(fit: levels.LevelFit | None, regenerated: bool) -> dict:
@@ -136,21 +145,28 @@ def entry_record_audio(
 ) -> None:
     """The stored audio file of the passage, how long it plays, and where in it
     each sentence is read (``(start_ms, end_ms)`` by sentence index)."""
-    sentences = {
-        sentence.index: sentence for sentence in Sentence.objects.filter(entry_id=entry_id)
-    }
-    for index, (start_ms, end_ms) in enumerate(sentence_offsets):
-        if index in sentences:
-            sentences[index].start_ms, sentences[index].end_ms = start_ms, end_ms
-    Sentence.objects.bulk_update(sentences.values(), ["start_ms", "end_ms"])
-    Audio.objects.update_or_create(
-        entry_id=entry_id,
-        defaults={
-            "file": name,
-            "content_type": content_type,
-            "duration_ms": duration_ms,
-            "size_bytes": size_bytes,
-        },
+    # One statement each (this is the last step on an entry's critical path):
+    # the sentences' places by index, and the audio row inserted or replaced.
+    if sentence_offsets:
+        Sentence.objects.filter(entry_id=entry_id, index__lt=len(sentence_offsets)).update(
+            start_ms=Case(
+                *(When(index=i, then=start) for i, (start, _) in enumerate(sentence_offsets))
+            ),
+            end_ms=Case(*(When(index=i, then=end) for i, (_, end) in enumerate(sentence_offsets))),
+        )
+    Audio.objects.bulk_create(
+        [
+            Audio(
+                entry_id=entry_id,
+                file=name,
+                content_type=content_type,
+                duration_ms=duration_ms,
+                size_bytes=size_bytes,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["entry"],
+        update_fields=["file", "content_type", "duration_ms", "size_bytes"],
     )
     now = timezone.now()
     Entry.objects.filter(id=entry_id).update(

@@ -17,7 +17,12 @@ from adventures.models import Adventure, Decision, DroppedBranch, Entry, EntryEv
 
 from tests.support.api import client_for
 from tests.support.database import truncate_jobs
-from tests.support.factories import make_user
+from tests.support.factories import (
+    make_adventure,
+    make_complete_entry,
+    make_decision,
+    make_user,
+)
 from tests.support.pipeline import run_pipeline
 
 
@@ -117,6 +122,25 @@ def test_a_branch_is_generated_as_the_story_after_its_choice(branches_on):
         assert request.position == 2
         assert request.chosen_index == branch.branch_choice.index
         assert [past.chosen for past in request.history] == [branch.branch_choice.text]
+
+
+@pytest.mark.django_db
+def test_an_entry_after_decisions_is_asked_for_as_the_story_after_those_choices():
+    adventure = make_adventure(make_user())
+    first = make_complete_entry(adventure, position=1)
+    second = make_complete_entry(adventure, position=2)
+    first_choice, second_choice = (
+        first.choices.order_by("index")[1],
+        second.choices.order_by("index")[0],
+    )
+    make_decision(first, choice=first_choice, next_entry=second)
+    third = make_decision(second, choice=second_choice).next_entry
+    request = selectors.generation_request(entry=third)
+    assert request.position == 3
+    assert request.chosen_index == second_choice.index == 0
+    assert [past.chosen for past in request.history] == [first_choice.text, second_choice.text]
+    # The first entry's own request: no choice led to it.
+    assert selectors.generation_request(entry=first).chosen_index is None
 
 
 @pytest.mark.django_db

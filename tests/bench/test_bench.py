@@ -109,6 +109,16 @@ def test_scaleout_runs_one_two_and_four_workers_and_quick_runs_fewer_entries():
     assert full.limited_per_second < 2 * 8 / 1.7
 
 
+def test_only_pipeline_plans_that_section_alone_with_the_full_runs_stories():
+    plan = Plan.make(
+        quick=False, database="langlearn_bench", latencies={"generate": 800}, only="pipeline"
+    )
+    full = Plan.make(quick=False, database="langlearn_bench", latencies={"generate": 800})
+    assert plan.only == "pipeline"
+    assert full.only is None
+    assert (plan.pipeline_learners, plan.pipeline_decisions) == (6, 7)
+
+
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],
@@ -128,6 +138,7 @@ def _bench(*args: str) -> subprocess.CompletedProcess[str]:
         (["--latencies", "generate=0"], "give at least one step a latency"),
         (["--database", "langlearn"], "include 'bench'"),
         (["--database", "bench; DROP"], "lowercase letters, digits and _"),
+        (["--only", "api"], "invalid choice: 'api'"),
     ],
 )
 def test_bad_options_get_a_clear_message_and_nothing_runs(args, message):
