@@ -167,7 +167,10 @@ if env_str("LANGLEARN_SERVER") == "asgi":
         "min_size": 0,
         "max_size": env_int("WEB_DB_POOL_SIZE", 4, minimum=1),
         "max_idle": 60,
-        "timeout": 10,
+        # How long a request waits for a connection. With the database down,
+        # /healthz answers 503 after this; keep it under load balancers'
+        # health-check timeouts (often 5-10 s).
+        "timeout": env_float("WEB_DB_POOL_TIMEOUT", 4.0),
     }
     # CONN_HEALTH_CHECKS on: a connection is checked as it leaves the pool, so
     # after a database restart no request gets a dead one.
