@@ -1080,7 +1080,9 @@ def run(plan: Plan) -> dict[str, Any]:
         critical = critical_path_ms(plan.latencies)
         worker = start("worker", STUB_LATENCY_MS=latencies)
         concurrency = cast(int, settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"])
-        entry_ms, decided = play_pipeline(plan, web, worker, tokens)
+        # Figured now: the stage split reads the entries and jobs, which the
+        # sections after this one clear.
+        pipeline = pipeline_figures(plan, *play_pipeline(plan, web, worker, tokens))
 
         ideal = plan.throughput_entries * critical / 1000 / concurrency
         with (
@@ -1177,7 +1179,7 @@ def run(plan: Plan) -> dict[str, Any]:
                     for c in api["with"]
                 },
             },
-            "pipeline": pipeline_figures(plan, entry_ms, decided),
+            "pipeline": pipeline,
             "throughput": {
                 "entries": plan.throughput_entries,
                 "concurrency": concurrency,
