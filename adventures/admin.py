@@ -8,6 +8,9 @@ of queries does not grow with the number of rows.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from django.contrib import admin, messages
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
@@ -25,6 +28,40 @@ from . import weaving
 from .models import Adventure, Audio, Choice, Decision, DroppedBranch, Entry, Sentence, Token
 from .selectors import adventure_costs
 from .services import entries_rerun
+
+
+def steps_done(
+    generated_at: datetime | None,
+    translated_at: datetime | None,
+    annotated_at: datetime | None,
+    voiced_at: datetime | None,
+) -> str:
+    """G T A V: which pipeline steps have finished (upper case) or not (·).
+    Entries and news digests go through the same four steps."""
+    done = (generated_at, translated_at, annotated_at, voiced_at)
+    return " ".join(letter if at else "·" for letter, at in zip("GTAV", done, strict=True))
+
+
+class StoredAudio(Protocol):
+    file: str
+    content_type: str
+    duration_ms: int
+    size_bytes: int
+
+
+def audio_player_html(audio: StoredAudio | None) -> str:
+    """An audio player for a stored reading (an entry's or a digest's), with
+    its format, length and size; "-" when there is none yet."""
+    if audio is None:
+        return "-"
+    url = factory.get_audio_storage().url(audio.file)
+    return format_html(
+        '<audio controls preload="none" src="{}"></audio><br>{} · {} ms · {} bytes',
+        url,
+        audio.content_type,
+        audio.duration_ms,
+        audio.size_bytes,
+    )
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -317,9 +354,9 @@ class EntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="steps")
     def steps(self, entry: Entry) -> str:
-        """G T A V: which pipeline steps have finished (upper case) or not (·)."""
-        done = (entry.generated_at, entry.translated_at, entry.annotated_at, entry.voiced_at)
-        return " ".join(letter if at else "·" for letter, at in zip("GTAV", done, strict=True))
+        return steps_done(
+            entry.generated_at, entry.translated_at, entry.annotated_at, entry.voiced_at
+        )
 
     @admin.display(description="review words used")
     def review_share(self, entry: Entry) -> str:
@@ -343,17 +380,7 @@ class EntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="audio")
     def audio_player(self, entry: Entry) -> str:
-        audio = getattr(entry, "audio", None)
-        if audio is None:
-            return "-"
-        url = factory.get_audio_storage().url(audio.file)
-        return format_html(
-            '<audio controls preload="none" src="{}"></audio><br>{} · {} ms · {} bytes',
-            url,
-            audio.content_type,
-            audio.duration_ms,
-            audio.size_bytes,
-        )
+        return audio_player_html(getattr(entry, "audio", None))
 
     @admin.display(description="Procrastinate jobs")
     def jobs(self, entry: Entry) -> str:

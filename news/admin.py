@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from outbound import factory
+from adventures.admin import audio_player_html, steps_done
 
 from .digests import digests_rerun
 from .models import (
@@ -260,9 +260,9 @@ class DigestAdmin(admin.ModelAdmin):
 
     @admin.display(description="steps")
     def steps(self, digest: Digest) -> str:
-        """G T A V: which pipeline steps have finished (upper case) or not (·)."""
-        done = (digest.generated_at, digest.translated_at, digest.annotated_at, digest.voiced_at)
-        return " ".join(letter if at else "·" for letter, at in zip("GTAV", done, strict=True))
+        return steps_done(
+            digest.generated_at, digest.translated_at, digest.annotated_at, digest.voiced_at
+        )
 
     @admin.display(description="items", ordering="_citations")
     def citation_count(self, digest: Digest) -> int:
@@ -274,17 +274,7 @@ class DigestAdmin(admin.ModelAdmin):
 
     @admin.display(description="audio")
     def audio_player(self, digest: Digest) -> str:
-        audio = getattr(digest, "audio", None)
-        if audio is None:
-            return "-"
-        url = factory.get_audio_storage().url(audio.file)
-        return format_html(
-            '<audio controls preload="none" src="{}"></audio><br>{} · {} ms · {} bytes',
-            url,
-            audio.content_type,
-            audio.duration_ms,
-            audio.size_bytes,
-        )
+        return audio_player_html(getattr(digest, "audio", None))
 
     @admin.action(description="Re-run selected digests in error", permissions=["change"])
     def rerun_digests(self, request: HttpRequest, queryset: QuerySet[Digest]) -> None:
