@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only pipeline]``: run the benchmarks (or one
+"""``python -m bench [--quick] [--only pipeline|instant]``: run the benchmarks (or one
 section), print one JSON object.
 
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
@@ -41,8 +41,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["pipeline"],
-        help="run that section alone (pipeline: a minute or two, with its overhead breakdown)",
+        choices=["pipeline", "instant"],
+        help=(
+            "run that section alone (pipeline: a minute or two, with its overhead breakdown; "
+            "instant: decisions with pre-generation off and on)"
+        ),
     )
     parser.add_argument(
         "--database",

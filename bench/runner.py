@@ -108,7 +108,7 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    only: str | None = None  # "pipeline": that section alone (``--only pipeline``)
+    only: str | None = None  # "pipeline" or "instant": that section alone (``--only``)
 
     @classmethod
     def make(
@@ -951,6 +951,68 @@ def play_pipeline(
         )
 
 
+def play_instant(
+    plan: Plan,
+    start: Callable[..., Child],
+    stop_fleet: Callable[[list[Child]], None],
+    tokens: list[str],
+    workdir: Path,
+) -> dict[str, Any]:
+    """The ``instant`` section: learners read, then choose, with pre-generation
+    off and then on (a worker and a web process of each mode)."""
+    from django.conf import settings
+
+    latencies = format_latencies(plan.latencies)
+    critical = critical_path_ms(plan.latencies)
+    # Learners read each entry before choosing; long enough for its
+    # branches to be generated (one wave of the worker's slots per entry
+    # at most), as a reader's tens of seconds would be.
+    read_seconds = 1.5 + 2.5 * critical / 1000
+    instant: dict[str, Any] = {
+        "learners": plan.instant_learners,
+        "decisions": plan.instant_learners * plan.instant_decisions,
+        "read_seconds": round(read_seconds, 2),
+    }
+    instant_tokens = tokens[-2 * plan.instant_learners :]
+    for index, mode in enumerate(("off", "on")):
+        calls_log = workdir / f"calls-{mode}.log"
+        worker = start(
+            "worker",
+            STUB_LATENCY_MS=latencies,
+            STUB_CALL_LOG=str(calls_log),
+            PREGENERATE_BRANCHES=mode,
+            PREGENERATE_DAILY_CAP="100000",
+        )
+        # The web process too: a decision adopting a complete branch
+        # queues that entry's own branches.
+        instant_web = start("web", PREGENERATE_BRANCHES=mode, PREGENERATE_DAILY_CAP="100000")
+        learners = instant_tokens[index * plan.instant_learners :][: plan.instant_learners]
+        with step(
+            f"instant, pre-generation {mode}: {len(learners)} learners, "
+            f"{plan.instant_decisions} decisions each, {read_seconds:.1f}s reading"
+        ):
+            ms, request_ms = read_and_choose(
+                instant_web.port,
+                learners,
+                decisions=min(plan.instant_decisions, settings.STORY_LENGTH - 1),
+                read_seconds=read_seconds,
+                worker=worker,
+                timeout=60 + 3 * plan.instant_decisions * (critical / 1000 + read_seconds),
+            )
+            jobs_drained(worker, timeout=60 + 10 * critical / 1000)
+        generations = calls_log.read_text().split().count("generate")
+        [(dropped,)] = query("SELECT count(*) FROM adventures_droppedbranch")
+        instant[f"pregenerate_{mode}"] = {
+            "decision_to_complete_ms": distribution(ms),
+            "decision_request_ms": distribution(request_ms),
+            "llm_calls_per_adopted_entry": per_adopted_entry(generations, len(learners), len(ms)),
+            "branches_dropped": dropped,
+        }
+        stop_fleet([worker, instant_web])
+        clear_adventures_and_jobs()
+    return instant
+
+
 def pipeline_figures(
     plan: Plan, entry_ms: list[float], decided: dict[str, float]
 ) -> dict[str, Any]:
@@ -1031,6 +1093,11 @@ def run(plan: Plan) -> dict[str, Any]:
                 "pipeline": pipeline_figures(plan, *play_pipeline(plan, web, worker, tokens)),
                 "machine": machine_figures(postgres_version),
             }
+        if plan.only == "instant":
+            return {
+                "instant": play_instant(plan, start, stop_fleet, tokens, workdir),
+                "machine": machine_figures(postgres_version),
+            }
 
         with step(f"dispatch floor: {plan.floor_samples} NOTIFY round trips"):
             floor = notify_floor(plan.floor_samples)
@@ -1108,56 +1175,7 @@ def run(plan: Plan) -> dict[str, Any]:
             children.append(live_web)
         clear_adventures_and_jobs()
 
-        # Learners read each entry before choosing; long enough for its
-        # branches to be generated (one wave of the worker's slots per entry
-        # at most), as a reader's tens of seconds would be.
-        read_seconds = 1.5 + 2.5 * critical / 1000
-        instant: dict[str, Any] = {
-            "learners": plan.instant_learners,
-            "decisions": plan.instant_learners * plan.instant_decisions,
-            "read_seconds": round(read_seconds, 2),
-        }
-        instant_tokens = tokens[-2 * plan.instant_learners :]
-        for index, mode in enumerate(("off", "on")):
-            calls_log = workdir / f"calls-{mode}.log"
-            worker = start(
-                "worker",
-                STUB_LATENCY_MS=latencies,
-                STUB_CALL_LOG=str(calls_log),
-                PREGENERATE_BRANCHES=mode,
-                PREGENERATE_DAILY_CAP="100000",
-            )
-            # The web process too: a decision adopting a complete branch
-            # queues that entry's own branches.
-            instant_web = start("web", PREGENERATE_BRANCHES=mode, PREGENERATE_DAILY_CAP="100000")
-            learners = instant_tokens[index * plan.instant_learners :][: plan.instant_learners]
-            with step(
-                f"instant, pre-generation {mode}: {len(learners)} learners, "
-                f"{plan.instant_decisions} decisions each, {read_seconds:.1f}s reading"
-            ):
-                ms, request_ms = read_and_choose(
-                    instant_web.port,
-                    learners,
-                    decisions=min(plan.instant_decisions, settings.STORY_LENGTH - 1),
-                    read_seconds=read_seconds,
-                    worker=worker,
-                    timeout=60 + 3 * plan.instant_decisions * (critical / 1000 + read_seconds),
-                )
-                jobs_drained(worker, timeout=60 + 10 * critical / 1000)
-            generations = calls_log.read_text().split().count("generate")
-            [(dropped,)] = query("SELECT count(*) FROM adventures_droppedbranch")
-            instant[f"pregenerate_{mode}"] = {
-                "decision_to_complete_ms": distribution(ms),
-                "decision_request_ms": distribution(request_ms),
-                "llm_calls_per_adopted_entry": per_adopted_entry(
-                    generations, len(learners), len(ms)
-                ),
-                "branches_dropped": dropped,
-            }
-            for child in (worker, instant_web):
-                child.stop()
-                children.remove(child)
-            clear_adventures_and_jobs()
+        instant = play_instant(plan, start, stop_fleet, tokens, workdir)
 
         floor_p50 = distribution(floor)["p50"]
         pickup_dist = distribution(pickup)
