@@ -8,19 +8,18 @@
 """
 
 from .branches import (
-    branch_adopt,
     branch_discard,
     branch_dropped,
     branches_create,
     branches_discard,
-    branches_drop,
+    branches_resolve,
     branches_settle,
     branches_started_today,
 )
 from .lifecycle import (
     LEARNER_ERROR_MESSAGE,
     EntryGone,
-    adventure_status_sync,
+    adventure_status_after,
     defer_entry_job,
     entry_complete,
     entry_create,
@@ -48,13 +47,12 @@ __all__ = [
     "EntryGone",
     "RerunResult",
     "adventure_create",
-    "adventure_status_sync",
-    "branch_adopt",
+    "adventure_status_after",
     "branch_discard",
     "branch_dropped",
     "branches_create",
     "branches_discard",
-    "branches_drop",
+    "branches_resolve",
     "branches_settle",
     "branches_started_today",
     "check_languages",

@@ -10,11 +10,13 @@ so a branch is invisible until adopted.
 The decision on the entry (``stories.decision_record``, under the entry's row
 lock; the learner waits for it, so it does as little as it can) then:
 
-- **adopts** the branch of the chosen choice (``branch_adopt``): it takes the
+``branches_resolve`` does both of these:
+
+- **adopts** the branch of the chosen choice: it takes the
   adventure's next position and becomes the decision's ``next_entry`` — often
   already ``complete``. If its job is still queued it is queued again at the
   learner's priority, behind the adventure's lock; if it is running it goes on.
-- **drops** the other branches (``branches_drop``): marks them ``dropped_at``
+- **drops** the other branches: marks them ``dropped_at``
   and queues ``settle_branches`` (``branches_settle``), which deletes their
   queued jobs and discards them, and queues the adopted entry's own branches
   if it was complete. A branch whose job is running is discarded by that job
@@ -42,7 +44,7 @@ from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ..models import Choice, Decision, DroppedBranch, Entry
-from .lifecycle import adventure_status_sync, defer_entry_job, entry_event_record
+from .lifecycle import defer_entry_job, entry_status_changed
 
 FINISHED = (Entry.Status.COMPLETE, Entry.Status.ERROR)
 
@@ -90,7 +92,7 @@ def branches_create(*, entry: Entry) -> list[Entry]:
         branch = Entry.objects.create(
             adventure=entry.adventure, position=None, branch_choice=choice, is_final=is_final
         )
-        defer_entry_job(branch)
+        defer_entry_job(branch, new=True)
         branches.append(branch)
     return branches
 
@@ -117,50 +119,52 @@ def _running(entries: list[Entry]) -> set[UUID]:
     return {locks[str(lock)] for lock in running}
 
 
-@transaction.atomic
-def branch_adopt(*, choice: Choice, position: int) -> Entry | None:
-    """The branch generated for ``choice``, made the adventure's entry at
-    ``position``; None when there is none to adopt (none made, in error, or
-    dropped), and the caller creates the entry as usual.
+def branches_resolve(*, entry: Entry, choice: Choice, position: int) -> Entry | None:
+    """At the decision on ``entry`` for ``choice``: adopt the branch generated
+    for that choice as the adventure's entry at ``position`` and drop the
+    others; return the adopted one, or None when there is none to adopt (none
+    made, in error, or dropped) and the caller creates the entry as usual.
 
-    Called by ``decision_record`` under the decided entry's row lock.
+    Called by ``decision_record`` under the decided entry's row lock; one
+    query when the entry has no branches (pre-generation off).
     """
-    branch = (
+    branches = list(
         Entry.objects.select_for_update(of=("self",))
         .select_related("adventure")
-        .filter(branch_choice=choice, position__isnull=True, dropped_at__isnull=True)
-        .first()
+        .filter(branch_choice__entry=entry, position__isnull=True, dropped_at__isnull=True)
     )
-    if branch is None or branch.status == Entry.Status.ERROR:
-        return None
+    adopted = next(
+        (
+            branch
+            for branch in branches
+            if branch.branch_choice_id == choice.id and branch.status != Entry.Status.ERROR
+        ),
+        None,
+    )
+    if adopted is not None:
+        _adopt(adopted, position=position)
+    dropped = [branch.id for branch in branches if branch is not adopted]
+    if dropped:
+        Entry.objects.filter(id__in=dropped).update(dropped_at=timezone.now())
+    adopted_complete = adopted is not None and adopted.status == Entry.Status.COMPLETE
+    if dropped or (adopted_complete and settings.PREGENERATE_BRANCHES):
+        # The rest after the learner has the answer (see ``branches_settle``);
+        # a dropped branch whose job starts first is discarded by that job.
+        from ..tasks import settle_branches
+
+        settle_branches.defer(entry_id=str(entry.id))
+    return adopted
+
+
+def _adopt(branch: Entry, *, position: int) -> None:
     branch.position = position
     branch.save(update_fields=["position", "updated_at"])
-    adventure_status_sync(adventure=branch.adventure)
     # The learner's stream hears of the entry now, with its status so far.
-    entry_event_record(entry=branch, adventure=branch.adventure)
+    entry_status_changed(entry=branch)
     # (A complete one gets its own branches from ``branches_settle``.)
     if branch.status == Entry.Status.PENDING and _cancel_queued_jobs([branch]):
         # Still queued behind other branches: the learner waits for it now.
         defer_entry_job(branch)
-    return branch
-
-
-def branches_drop(*, entry: Entry, adopted: Entry | None) -> int:
-    """Drop every branch of ``entry``'s choices not adopted; how many.
-
-    Runs in the decision's transaction, so it only marks them dropped and
-    queues ``settle_branches``, which does the rest after the learner has the
-    answer; a branch whose job starts first is discarded by that job.
-    """
-    dropped = Entry.objects.filter(
-        branch_choice__entry=entry, position__isnull=True, dropped_at__isnull=True
-    ).update(dropped_at=timezone.now())
-    adopted_complete = adopted is not None and adopted.status == Entry.Status.COMPLETE
-    if dropped or (adopted_complete and settings.PREGENERATE_BRANCHES):
-        from ..tasks import settle_branches
-
-        settle_branches.defer(entry_id=str(entry.id))
-    return dropped
 
 
 @transaction.atomic

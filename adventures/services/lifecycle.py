@@ -3,8 +3,8 @@
 An entry is ``pending`` (its job is queued) → ``generating`` → ``complete``,
 or ``error`` once its job has failed for good; ``entry_queue`` puts an entry in
 error back to ``pending``. An adventure's status is never set on its own: it is
-derived from its newest entry by ``adventure_status_sync``, in the transaction
-that changed the entry.
+derived from the entry that changed, always its newest (``adventure_status_after``),
+in the transaction that changed the entry.
 
 Every function here is a keyword-only use case under ``transaction.atomic``
 that locks the entry's row first, so two transitions of one entry never
@@ -12,8 +12,9 @@ interleave. Queuing an entry defers its job in the same transaction: there is
 never an entry without its job nor a job without its entry.
 
 Every change of an entry's status also writes an ``EntryEvent`` and sends it
-with ``pg_notify`` on ``EVENTS_CHANNEL``, in the same transaction: listeners
-hear of it when (and only if) it commits (``adventures.live`` streams them).
+with ``pg_notify`` on ``EVENTS_CHANNEL``, in the same transaction
+(``entry_status_changed``): listeners hear of it when (and only if) it commits
+(``adventures.live`` streams them).
 Branches (entries generated ahead of a decision) go through the same
 functions; what is theirs alone (creating, adopting, dropping them) is in
 ``branches``, called from here where an entry completes, starts or fails.
@@ -21,6 +22,7 @@ functions; what is theirs alone (creating, adopting, dropping them) is in
 
 from __future__ import annotations
 
+import contextlib
 import json
 from uuid import UUID
 
@@ -43,20 +45,22 @@ class EntryGone(Exception):
     """The entry was deleted, or does not belong to the adventure and user."""
 
 
-def defer_entry_job(entry: Entry) -> int:
+def defer_entry_job(entry: Entry, *, new: bool = False) -> int:
     """Queue the pipeline job for ``entry``; return the job id.
 
     Must run inside the transaction that wrote the entry's new state. The job's
     queueing lock (one queued job per entry) and lock (one running job per
     adventure, in order) are described in ``adventures.tasks``. A second job for
-    an entry that is already queued is refused with ``ConflictError``.
+    an entry that is already queued is refused with ``ConflictError``, in a
+    savepoint so that the caller's transaction can go on; ``new``: the entry
+    was created in this transaction, so no job of it can be queued and the
+    savepoint (two statements) is left out.
     """
     from ..tasks import generate_adventure_entry, job_locks, job_priority
 
     lock, queueing_lock = job_locks(entry)
     try:
-        # A savepoint: a refused defer must not poison the caller's transaction.
-        with transaction.atomic():
+        with contextlib.nullcontext() if new else transaction.atomic():
             job = generate_adventure_entry.configure(
                 lock=lock, queueing_lock=queueing_lock, priority=job_priority(entry)
             )
@@ -71,38 +75,32 @@ def defer_entry_job(entry: Entry) -> int:
         raise ConflictError("This entry is already queued.", code="already_queued") from None
 
 
-def adventure_status_sync(*, adventure: Adventure) -> None:
-    """Derive the adventure's status from its newest entry and save it if it changed.
+def adventure_status_after(entry: Entry) -> str:
+    """The adventure's status once ``entry`` has changed.
 
-    ``error`` while the newest entry is in error; ``completed`` once the final
-    entry is complete; ``awaiting_first_entry`` until the first entry is;
-    ``active`` otherwise. Call it in the transaction that changed an entry.
+    An entry whose status changes is always its adventure's newest (the one
+    with the highest position): a later entry exists only after a decision on
+    this one, a decision needs it ``complete``, and a complete entry never
+    changes again. So the status follows from the entry alone: ``error``
+    while it is in error; ``completed`` once the final entry is complete;
+    ``awaiting_first_entry`` until the first entry is; ``active`` otherwise.
     """
-    newest = (
-        Entry.objects.filter(adventure_id=adventure.id, position__isnull=False)
-        .order_by("-position")
-        .values("position", "status", "is_final")
-        .first()
-    )
-    if newest is None:
-        status = Adventure.Status.AWAITING_FIRST_ENTRY
-    elif newest["status"] == Entry.Status.ERROR:
-        status = Adventure.Status.ERROR
-    elif newest["status"] == Entry.Status.COMPLETE:
-        status = Adventure.Status.COMPLETED if newest["is_final"] else Adventure.Status.ACTIVE
-    elif newest["position"] == 1:
-        status = Adventure.Status.AWAITING_FIRST_ENTRY
-    else:
-        status = Adventure.Status.ACTIVE
-    if adventure.status != status:
-        adventure.status = status
-        adventure.save(update_fields=["status", "updated_at"])
+    if entry.status == Entry.Status.ERROR:
+        return Adventure.Status.ERROR
+    if entry.status == Entry.Status.COMPLETE:
+        return Adventure.Status.COMPLETED if entry.is_final else Adventure.Status.ACTIVE
+    if entry.position == 1:
+        return Adventure.Status.AWAITING_FIRST_ENTRY
+    return Adventure.Status.ACTIVE
 
 
 def event_payload(event: EntryEvent) -> dict:
     """What listeners receive for an event, and the events stream sends."""
+    return {"event_id": event.id, **_payload(event)}
+
+
+def _payload(event: EntryEvent) -> dict:
     return {
-        "event_id": event.id,
         "adventure_id": str(event.adventure_id),
         "id": str(event.entry_id),
         "position": event.position,
@@ -111,31 +109,74 @@ def event_payload(event: EntryEvent) -> dict:
     }
 
 
-def entry_event_record(*, entry: Entry, adventure: Adventure) -> EntryEvent | None:
-    """Record the entry's new status as an event and NOTIFY it on commit.
+# One round trip for what a status change writes besides the entry: lock the
+# adventure's row, set its status if it changed, insert the event, NOTIFY it.
+# The event's id is drawn after the lock is held (the INSERT reads the locked
+# row), so one adventure's events commit in id order.
+_STATUS_CHANGE_SQL = """
+WITH adventure AS (
+    SELECT id, status FROM adventures_adventure WHERE id = %(adventure_id)s FOR UPDATE
+), synced AS (
+    UPDATE adventures_adventure AS a
+    SET status = %(adventure_status)s, updated_at = %(now)s
+    FROM adventure
+    WHERE a.id = adventure.id AND adventure.status <> %(adventure_status)s
+), event AS (
+    INSERT INTO adventures_entryevent
+        (adventure_id, entry_id, position, status, adventure_status, created_at)
+    SELECT id, %(entry_id)s, %(position)s, %(status)s, %(adventure_status)s, %(now)s
+    FROM adventure
+    RETURNING id
+)
+SELECT id, pg_notify(%(channel)s, (%(payload)s::jsonb || jsonb_build_object('event_id', id))::text)
+FROM event
+"""
 
-    Call it in the transaction that changed the entry, after
-    ``adventure_status_sync``. The adventure's row is locked first, so one
-    adventure's events commit in the order of their ids (``Last-Event-ID``
-    resumes by id). NOTIFY is transactional: a rolled-back change sends nothing.
+
+def entry_status_changed(*, entry: Entry) -> EntryEvent | None:
+    """After ``entry``'s new status is saved: derive its adventure's status
+    (``adventure_status_after``), record the change as an ``EntryEvent`` and
+    NOTIFY it on ``EVENTS_CHANNEL`` — one statement, in the caller's
+    transaction. NOTIFY is transactional: a rolled-back change sends nothing.
+
+    The adventure's row is locked first, so one adventure's events commit in
+    the order of their ids (``Last-Event-ID`` resumes by id).
 
     A branch not adopted yet (no position) is not part of the learner's story:
-    it sends nothing; adopting it (``branches.branch_adopt``) sends its status.
+    it changes nothing and sends nothing; adopting it (``branches.branches_resolve``)
+    sends its status.
     """
     if entry.position is None:
         return None
-    Adventure.objects.select_for_update().filter(id=adventure.id).values_list("id").first()
-    event = EntryEvent.objects.create(
+    adventure = entry.adventure
+    status = adventure_status_after(entry)
+    event = EntryEvent(
         adventure_id=adventure.id,
         entry_id=entry.id,
         position=entry.position,
         status=entry.status,
-        adventure_status=adventure.status,
+        adventure_status=status,
+        created_at=timezone.now(),
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_notify(%s, %s)", [EVENTS_CHANNEL, json.dumps(event_payload(event))]
+            _STATUS_CHANGE_SQL,
+            {
+                "adventure_id": adventure.id,
+                "adventure_status": status,
+                "now": event.created_at,
+                "entry_id": entry.id,
+                "position": entry.position,
+                "status": entry.status,
+                "channel": EVENTS_CHANNEL,
+                "payload": json.dumps(_payload(event)),
+            },
         )
+        [(event.id, _)] = cursor.fetchall()
+    if adventure.status != status:
+        adventure.status = status
+        adventure.updated_at = event.created_at
+    event._state.adding = False
     return event
 
 
@@ -155,9 +196,8 @@ def _branch_discard(*, branch: Entry) -> None:
 def entry_create(*, adventure: Adventure, position: int, is_final: bool) -> Entry:
     """A new ``pending`` entry at ``position``, with its job queued."""
     entry = Entry.objects.create(adventure=adventure, position=position, is_final=is_final)
-    adventure_status_sync(adventure=adventure)
-    entry_event_record(entry=entry, adventure=adventure)
-    defer_entry_job(entry)
+    entry_status_changed(entry=entry)
+    defer_entry_job(entry, new=True)
     return entry
 
 
@@ -171,8 +211,7 @@ def entry_queue(*, entry: Entry) -> None:
     entry.status = Entry.Status.PENDING
     entry.error_message = entry.error_detail = ""
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
-    adventure_status_sync(adventure=entry.adventure)
-    entry_event_record(entry=entry, adventure=entry.adventure)
+    entry_status_changed(entry=entry)
     defer_entry_job(entry)
 
 
@@ -197,8 +236,7 @@ def entry_start(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> Entry |
     entry.status = Entry.Status.GENERATING
     entry.error_message = entry.error_detail = ""
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
-    adventure_status_sync(adventure=entry.adventure)
-    entry_event_record(entry=entry, adventure=entry.adventure)
+    entry_status_changed(entry=entry)
     return entry
 
 
@@ -214,8 +252,7 @@ def entry_complete(*, entry_id: UUID) -> None:
     entry.status = Entry.Status.COMPLETE
     entry.completed_at = timezone.now()
     entry.save(update_fields=["status", "completed_at", "updated_at"])
-    adventure_status_sync(adventure=entry.adventure)
-    entry_event_record(entry=entry, adventure=entry.adventure)
+    entry_status_changed(entry=entry)
     _branches_create(entry=entry)
 
 
@@ -238,5 +275,4 @@ def entry_fail(*, entry_id: UUID, detail: str) -> None:
     entry.error_message = LEARNER_ERROR_MESSAGE
     entry.error_detail = detail[:ERROR_DETAIL_LIMIT]
     entry.save(update_fields=["status", "error_message", "error_detail", "updated_at"])
-    adventure_status_sync(adventure=entry.adventure)
-    entry_event_record(entry=entry, adventure=entry.adventure)
+    entry_status_changed(entry=entry)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Case, When
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from langlearn import levels
@@ -41,8 +41,8 @@ def entry_record_generation(
     ``selectors.entry_passage`` would read back), so the next steps need not
     read it again."""
     sentences = [s.strip() for s in passage.sentences if s.strip()]
-    Sentence.objects.filter(entry=entry).delete()
-    Choice.objects.filter(entry=entry).delete()
+    # Recorded once: the rows below and ``generated_at`` commit together, and a
+    # run never generates an entry whose ``generated_at`` is set.
     Sentence.objects.bulk_create(
         Sentence(entry=entry, index=i, text=text) for i, text in enumerate(sentences)
     )
@@ -91,10 +91,15 @@ def entry_record_translation(
     billed_characters: int,
 ) -> None:
     """One translation per sentence (in order) and per choice (by id)."""
-    for index, translation in enumerate(sentences):
-        Sentence.objects.filter(entry_id=entry_id, index=index).update(translation=translation)
-    for choice_id, translation in choices.items():
-        Choice.objects.filter(id=choice_id, entry_id=entry_id).update(translation=translation)
+    # One UPDATE per table (the worker's one database thread serves every job).
+    if sentences:
+        Sentence.objects.filter(entry_id=entry_id, index__lt=len(sentences)).update(
+            translation=Case(*(When(index=i, then=Value(t)) for i, t in enumerate(sentences)))
+        )
+    if choices:
+        Choice.objects.filter(entry_id=entry_id, id__in=choices).update(
+            translation=Case(*(When(id=id_, then=Value(t)) for id_, t in choices.items()))
+        )
     now = timezone.now()
     Entry.objects.filter(id=entry_id).update(
         translated_at=now, translated_characters=billed_characters, updated_at=now

@@ -18,7 +18,7 @@ from langlearn import languages
 from langlearn.errors import ConflictError, InvalidInput, NotFound
 
 from ..models import Adventure, CefrLevel, Choice, Decision, Entry
-from .branches import branch_adopt, branches_drop
+from .branches import branches_resolve
 from .lifecycle import entry_create, entry_queue
 
 if TYPE_CHECKING:
@@ -109,8 +109,7 @@ def decision_record(*, user: User, adventure_id: UUID, entry_id: UUID, choice_id
     position = entry.position + 1
     # The branch generated ahead for this choice, if there is one to adopt;
     # the others are dropped (see ``branches``).
-    next_entry = branch_adopt(choice=choice, position=position)
-    branches_drop(entry=entry, adopted=next_entry)
+    next_entry = branches_resolve(entry=entry, choice=choice, position=position)
     if next_entry is None:
         next_entry = entry_create(
             adventure=entry.adventure,
@@ -118,8 +117,8 @@ def decision_record(*, user: User, adventure_id: UUID, entry_id: UUID, choice_id
             is_final=position >= settings.STORY_LENGTH,
         )
     try:
-        with transaction.atomic():
-            return Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)
+        # No savepoint: a violation here undoes the whole decision.
+        return Decision.objects.create(entry=entry, choice=choice, next_entry=next_entry)
     except IntegrityError:
         raise ConflictError(
             "A choice has already been made for this entry.", code="already_decided"

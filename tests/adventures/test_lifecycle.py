@@ -8,7 +8,8 @@ import pytest
 
 from accounts.models import User
 from adventures import services
-from adventures.models import Adventure, Entry
+from adventures.models import Adventure, Entry, EntryEvent
+from adventures.services.lifecycle import entry_status_changed
 from langlearn.errors import ConflictError
 from outbound.anthropic.client import passage_tool
 from outbound.roles import MAX_CHOICES, MIN_CHOICES, passage_problem
@@ -33,7 +34,6 @@ def story(user: User, *statuses: str, final: bool = False) -> tuple[Adventure, l
 @pytest.mark.parametrize(
     ("statuses", "final", "expected"),
     [
-        ((), False, "awaiting_first_entry"),
         (("pending",), False, "awaiting_first_entry"),
         (("generating",), False, "awaiting_first_entry"),
         (("complete",), False, "active"),
@@ -44,10 +44,19 @@ def story(user: User, *statuses: str, final: bool = False) -> tuple[Adventure, l
     ],
 )
 def test_the_adventure_status_follows_its_newest_entry(learner, statuses, final, expected):
-    adventure, _ = story(learner, *statuses, final=final)
-    services.adventure_status_sync(adventure=adventure)
+    adventure, entries = story(learner, *statuses, final=final)
+    newest = Entry.objects.select_related("adventure").get(id=entries[-1].id)
+    event = entry_status_changed(entry=newest)
     adventure.refresh_from_db()
     assert adventure.status == expected
+    assert newest.adventure.status == expected  # the caller's copy too
+    assert event is not None
+    stored = EntryEvent.objects.get(id=event.id)
+    assert (stored.entry_id, stored.status, stored.adventure_status) == (
+        newest.id,
+        newest.status,
+        expected,
+    )
 
 
 def test_a_pipeline_run_moves_an_entry_and_its_adventure_along(learner):
