@@ -115,11 +115,27 @@ async def generate(entry: Entry, request: GenerationRequest | None = None) -> Pa
     the entry, when the caller has read it already."""
     if request is None:
         request = await db(selectors.generation_request)(entry=entry)
+    written = await write(request, is_final=entry.is_final)
+    return await db(record_generation)(entry, written)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A passage the generator wrote and the level fit kept, not yet stored."""
+
+    request: GenerationRequest
+    fitted: levelfit.FittedPassage
+    stored: Passage  # what recording it stores, choice ids included
+
+
+async def write(request: GenerationRequest, *, is_final: bool) -> Written:
+    """The generate step's provider part: a usable passage from the generator,
+    asked once more if clearly above the level; nothing stored."""
     generator = factory.get_generator()
 
     async def usable_passage():
         passage = await generator.generate(request)
-        problem = passage_problem(passage.sentences, passage.choices, is_final=entry.is_final)
+        problem = passage_problem(passage.sentences, passage.choices, is_final=is_final)
         if problem:
             # Unusable for a learner; the model may well do better next time.
             raise ProviderError(
@@ -130,12 +146,18 @@ async def generate(entry: Entry, request: GenerationRequest | None = None) -> Pa
     passage = await call_provider("generate", usable_passage)
     # Measured against the adventure's level; asked once more if clearly above it.
     fitted = await levelfit.fit_to_level(passage, request, generator)
-    return await db(services.entry_record_generation)(
+    return Written(request, fitted, services.passage_to_store(fitted.passage))
+
+
+def record_generation(entry: Entry, written: Written) -> Passage:
+    """The generate step's record (ORM; through ``db``)."""
+    return services.entry_record_generation(
         entry=entry,
-        passage=fitted.passage,
-        review_words=request.review_words,
-        level_fit=fitted.fit,
-        regenerated=fitted.regenerated,
+        passage=written.fitted.passage,
+        review_words=written.request.review_words,
+        level_fit=written.fitted.fit,
+        regenerated=written.fitted.regenerated,
+        stored=written.stored,
     )
 
 

@@ -32,6 +32,7 @@ from .results import (
     entry_record_generation,
     entry_record_tokens,
     entry_record_translation,
+    passage_to_store,
 )
 from .stories import (
     RerunResult,
@@ -69,4 +70,5 @@ __all__ = [
     "entry_record_translation",
     "entry_retry",
     "entry_start",
+    "passage_to_store",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.db import transaction
 from django.db.models import Case, Value, When
@@ -26,6 +26,17 @@ from ..selectors import Passage
 TITLE_LENGTH = 200
 
 
+def passage_to_store(passage: GeneratedPassage) -> Passage:
+    """What ``entry_record_generation`` stores of ``passage``, decided before
+    it is stored (the choices' ids drawn here): the steps after generation can
+    start with it while it is being recorded."""
+    return Passage(
+        sentences=[s.strip() for s in passage.sentences if s.strip()],
+        choice_ids=[uuid4() for _ in passage.choices],
+        choices=[text.strip() for text in passage.choices],
+    )
+
+
 @transaction.atomic
 def entry_record_generation(
     *,
@@ -34,20 +45,23 @@ def entry_record_generation(
     review_words: list[str] | None = None,
     level_fit: levels.LevelFit | None = None,
     regenerated: bool = False,
+    stored: Passage | None = None,
 ) -> Passage:
     """The passage, its choices and what the LLM billed; the story's title
     with the first passage; the learner's words it was asked to use; how well
     it fits the level, when measured. Returns what was stored (what
     ``selectors.entry_passage`` would read back), so the next steps need not
-    read it again."""
-    sentences = [s.strip() for s in passage.sentences if s.strip()]
+    read it again: ``stored`` when given (``passage_to_store(passage)``)."""
+    stored = stored or passage_to_store(passage)
+    sentences = stored.sentences
     # Recorded once: the rows below and ``generated_at`` commit together, and a
     # run never generates an entry whose ``generated_at`` is set.
     Sentence.objects.bulk_create(
         Sentence(entry=entry, index=i, text=text) for i, text in enumerate(sentences)
     )
-    choices = Choice.objects.bulk_create(
-        Choice(entry=entry, index=i, text=text.strip()) for i, text in enumerate(passage.choices)
+    Choice.objects.bulk_create(
+        Choice(id=choice_id, entry=entry, index=i, text=text)
+        for i, (choice_id, text) in enumerate(zip(stored.choice_ids, stored.choices, strict=True))
     )
     now = timezone.now()
     Entry.objects.filter(id=entry.id).update(
@@ -64,11 +78,7 @@ def entry_record_generation(
         Adventure.objects.filter(id=entry.adventure_id).update(
             title=passage.title.strip()[:TITLE_LENGTH], updated_at=now
         )
-    return Passage(
-        sentences=sentences,
-        choice_ids=[choice.id for choice in choices],
-        choices=[choice.text for choice in choices],
-    )
+    return stored
 
 
 def _level_fields(fit: levels.LevelFit | None, regenerated: bool) -> dict:

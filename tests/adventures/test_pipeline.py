@@ -1,0 +1,197 @@
+"""The pipeline's order: translate, annotate and voice start as soon as the
+passage is written, while it is being recorded, and never record before it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from adventures.models import Audio, Entry, Sentence, Token
+from adventures.services import entry_create
+
+from tests.support.factories import make_adventure, make_user
+from tests.support.pipeline import run_pipeline
+from tests.support.processes import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def other_session() -> psycopg.Connection:
+    """A second PostgreSQL session, as another process would have."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("prepare_threshold", None)
+    return psycopg.connect(**params)
+
+
+def calls(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+class Run(threading.Thread):
+    """The real pipeline for one entry, in a thread of this process."""
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__(daemon=True)
+        self.entry = entry
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            run_pipeline(self.entry)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def first_entry(settings, tmp_path):
+    settings.STUB_CALL_LOG = str(tmp_path / "calls.log")
+    settings.LEVEL_FIT_RETRY = False
+    adventure = make_adventure(make_user())
+    return entry_create(adventure=adventure, position=1, is_final=False)
+
+
+def test_the_steps_ask_their_providers_while_the_passage_is_recorded(settings, first_entry):
+    settings.STUB_LATENCY_MS = {"generate": 300}
+    log = Path(settings.STUB_CALL_LOG)
+    run = Run(first_entry)
+    with other_session() as session:
+        run.start()
+        wait_for(
+            lambda: Entry.objects.filter(id=first_entry.id, status="generating").exists(),
+            timeout=30,
+            what="the entry to be generating",
+        )
+        # The first passage also names the story: its record updates the
+        # adventure's row, which this session now holds.
+        session.execute(
+            "SELECT 1 FROM adventures_adventure WHERE id = %s FOR UPDATE",
+            [first_entry.adventure_id],
+        )
+        wait_for(
+            lambda: {"translate", "annotate", "voice"} <= set(calls(log)),
+            timeout=30,
+            what="every step to have asked its provider",
+        )
+        held = Entry.objects.get(id=first_entry.id)
+        assert held.generated_at is None  # the passage's record is still waiting
+        assert (held.translated_at, held.annotated_at, held.voiced_at) == (None, None, None)
+        assert not Sentence.objects.filter(entry=first_entry).exists()
+        session.rollback()  # the record goes through, then the steps' records
+        run.join(timeout=60)
+    assert run.error is None
+    entry = Entry.objects.get(id=first_entry.id)
+    assert entry.status == Entry.Status.COMPLETE
+    assert entry.generated_at <= min(entry.translated_at, entry.annotated_at, entry.voiced_at)
+    sentences = list(Sentence.objects.filter(entry=entry))
+    assert sentences
+    assert all(sentence.translation for sentence in sentences)
+    assert all(choice.translation for choice in entry.choices.all())
+    assert Token.objects.filter(entry=entry).exists()
+    assert Audio.objects.filter(entry=entry).exists()
+    assert calls(log).count("generate") == 1
+
+
+def test_a_passage_that_cannot_be_recorded_keeps_no_step_and_stops_them(settings, first_entry):
+    # The steps would take long; the record's failure must not wait for them.
+    settings.STUB_LATENCY_MS = {"translate": 30_000, "voice": 30_000}
+    log = Path(settings.STUB_CALL_LOG)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            CREATE FUNCTION refuse_sentences() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$;
+            CREATE TRIGGER refuse_sentences BEFORE INSERT ON adventures_sentence
+            FOR EACH STATEMENT EXECUTE FUNCTION refuse_sentences();
+            """
+        )
+    try:
+        run = Run(first_entry)
+        run.start()
+        run.join(timeout=25)  # well before either step's 30 s
+        assert not run.is_alive()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER refuse_sentences ON adventures_sentence;"
+                "DROP FUNCTION refuse_sentences();"
+            )
+    assert run.error is not None
+    assert "the disk is full" in str(run.error)
+    entry = Entry.objects.get(id=first_entry.id)
+    assert entry.generated_at is None
+    assert (entry.translated_at, entry.annotated_at, entry.voiced_at) == (None, None, None)
+    assert not Token.objects.filter(entry=entry).exists()
+    assert not Audio.objects.filter(entry=entry).exists()
+    # The slow calls were cut off, not waited for (a stub logs a call once answered).
+    assert "translate" not in calls(log)
+    assert "voice" not in calls(log)
+    # The job's retry writes the passage again and completes the entry.
+    settings.STUB_LATENCY_MS = {}
+    finished = run_pipeline(entry)
+    assert finished.status == Entry.Status.COMPLETE
+    assert calls(log).count("generate") == 2
+
+
+def waiting_for_a_lock(session: psycopg.Connection) -> bool:
+    """Whether another session waits for a lock (``pg_locks`` is read live;
+    ``pg_stat_activity`` would be a snapshot taken once per transaction)."""
+    [(count,)] = session.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchall()
+    return count > 0
+
+
+def test_the_generator_is_asked_while_the_entry_is_being_started(settings, first_entry):
+    log = Path(settings.STUB_CALL_LOG)
+    run = Run(first_entry)
+    with other_session() as session:
+        # Starting the entry (``generating``) locks the adventure's row too.
+        session.execute(
+            "SELECT 1 FROM adventures_adventure WHERE id = %s FOR UPDATE",
+            [first_entry.adventure_id],
+        )
+        run.start()
+        wait_for(lambda: "generate" in calls(log), timeout=30, what="the generator to answer")
+        assert waiting_for_a_lock(session)
+        assert Entry.objects.get(id=first_entry.id).status == Entry.Status.PENDING
+        session.rollback()
+        run.join(timeout=60)
+    assert run.error is None
+    entry = Entry.objects.get(id=first_entry.id)
+    assert entry.status == Entry.Status.COMPLETE
+    assert calls(log).count("generate") == 1
+
+
+def test_a_start_that_fails_cancels_the_call_in_flight(settings, first_entry):
+    settings.STUB_LATENCY_MS = {"generate": 30_000}
+    log = Path(settings.STUB_CALL_LOG)
+    with connection.cursor() as cursor:
+        # Marking the entry ``generating`` writes an event: refuse it.
+        cursor.execute(
+            """
+            CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'the database is read-only'; END $$;
+            CREATE TRIGGER refuse_events BEFORE INSERT ON adventures_entryevent
+            FOR EACH STATEMENT EXECUTE FUNCTION refuse_events();
+            """
+        )
+    try:
+        run = Run(first_entry)
+        run.start()
+        run.join(timeout=25)  # well before the generator's 30 s
+        assert not run.is_alive()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER refuse_events ON adventures_entryevent;DROP FUNCTION refuse_events();"
+            )
+    assert run.error is not None
+    assert "the database is read-only" in str(run.error)
+    assert Entry.objects.get(id=first_entry.id).status == Entry.Status.PENDING
+    assert "generate" not in calls(log)  # cut off, not answered
