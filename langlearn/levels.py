@@ -46,6 +46,7 @@ passage is not regenerated.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -86,17 +87,35 @@ def band_of_zipf(zipf: float) -> int:
 FAMILY_FORMS = 30000
 
 
-@cache
 def _lemma_frequencies(language: str) -> dict[str, float]:
     """``{lemma: frequency}``: wordfreq's word forms summed by lemma (simplemma),
     which is what "the frequency of a lemma" means (``pesado`` counts
-    ``pesada``, ``pesados``...). About 2 s a language, once per process."""
+    ``pesada``, ``pesados``...). About 2 s a language, once per process: the
+    first lookups of a language, from the worker's concurrent jobs, wait for
+    one load rather than each doing it (each of them CPU-bound)."""
+    with _loading(language):
+        return _family_frequencies(language)
+
+
+_locks_lock = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+def _loading(language: str) -> threading.Lock:
+    with _locks_lock:
+        return _locks.setdefault(language, threading.Lock())
+
+
+@cache
+def _family_frequencies(language: str) -> dict[str, float]:
     import heapq
 
     import simplemma
     from wordfreq import get_frequency_dict
 
-    forms = get_frequency_dict(language)
+    # (language, "best"): the key wordfreq's own lookups cache it under, so
+    # the frequency list is decoded once, not once per spelling of the call.
+    forms = get_frequency_dict(language, "best")
     families: dict[str, float] = {}
     for form, frequency in heapq.nlargest(FAMILY_FORMS, forms.items(), key=lambda kv: kv[1]):
         if not any(character.isalpha() for character in form):
@@ -112,8 +131,8 @@ def zipf(lemma: str, language: str) -> float:
     forms the lemmatiser sends elsewhere once lower-cased, as German nouns)."""
     from wordfreq import zipf_frequency
 
+    family = _lemma_frequencies(language).get(lemma.lower())  # loads the language first
     own = float(zipf_frequency(lemma, language))
-    family = _lemma_frequencies(language).get(lemma.lower())
     return max(own, round(math.log10(family * 1e9), 2)) if family else own
 
 

@@ -59,6 +59,10 @@ class SpacyAnnotator:
                     nlp = spacy.blank(language)
                 table_file = shipped / "lemmas.json"
                 table = lemmas.Table.load(table_file) if table_file.is_file() else lemmas.EMPTY
+                # simplemma's dictionary too, under this lock: the worker's
+                # concurrent first passages of a language would each decode it
+                # (0.7 s of CPU each) in the first lemma they ask for.
+                lemmas.warm(language)
                 self._pipelines[language] = (nlp, table)
             return self._pipelines[language]
 

@@ -18,6 +18,7 @@ splits: see "Lemma accuracy" in the README.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,12 @@ class Table:
 
 
 EMPTY = Table()
+
+
+def warm(language: str) -> None:
+    """Load simplemma's dictionary for ``language`` now (once per process)."""
+    with contextlib.suppress(ValueError):  # no dictionary for that language
+        simplemma.is_known("a", lang=language)
 
 
 def lemma(

@@ -286,3 +286,55 @@ def test_the_admin_shows_the_fit_on_the_entry_within_the_query_bound(
     with django_assert_max_num_queries(15):
         rows = console.get(listing + "?level_regenerated__exact=1")
     assert f"{entry.level_fit:.0%} of content words within A2" in rows.content.decode()
+
+
+FIRST_PASSAGES = """
+import json, threading
+import django
+django.setup()
+import wordfreq
+from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY
+from langlearn import levels
+from outbound import factory
+
+lemmatizer = factory.get_lemmatizer()
+start = threading.Barrier(6)
+
+def first_passage():
+    start.wait()
+    tokens = lemmatizer.annotate_sync(["La casa del pescador es grande."], "es")
+    words = [levels.Word(t.text, t.lemma, t.pos, t.sentence) for t in tokens]
+    levels.measure(words, language="es", level="A2")
+
+jobs = [threading.Thread(target=first_passage) for _ in range(6)]
+for job in jobs: job.start()
+for job in jobs: job.join()
+print(json.dumps({
+    "simplemma": DEFAULT_DICTIONARY_FACTORY._get_dictionary.cache_info().misses,
+    "wordfreq": wordfreq.get_frequency_dict.cache_info().misses,
+    "families": levels._family_frequencies.cache_info().misses,
+}))
+"""
+
+
+@pytest.mark.slow
+def test_a_fresh_workers_concurrent_first_passages_load_a_language_once(tmp_path):
+    """Six jobs measuring their first Spanish passage at once, in a new
+    process: simplemma's dictionary, wordfreq's list and the lemma families
+    are each built once (each load is CPU-bound: doing it six times over
+    would delay every one of those learners by seconds)."""
+    import subprocess
+    import sys
+
+    from tests.support.processes import subprocess_env
+
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_PASSAGES],
+        env=subprocess_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    loads = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loads == {"simplemma": 1, "wordfreq": 1, "families": 1}
