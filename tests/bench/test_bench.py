@@ -119,6 +119,14 @@ def test_only_pipeline_plans_that_section_alone_with_the_full_runs_stories():
     assert (plan.pipeline_learners, plan.pipeline_decisions) == (6, 7)
 
 
+def test_only_instant_plans_that_section_alone_with_the_full_runs_learners():
+    plan = Plan.make(
+        quick=False, database="langlearn_bench", latencies={"generate": 800}, only="instant"
+    )
+    assert plan.only == "instant"
+    assert (plan.instant_learners, plan.instant_decisions) == (4, 5)
+
+
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],
