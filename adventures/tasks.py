@@ -177,22 +177,52 @@ async def rescue_stalled_jobs(context: JobContext, timestamp: int) -> int:
     return len(stalled)
 
 
+@app.task(
+    name="adventures.prune_history",
+    queue=settings.MAINTENANCE_QUEUE,
+    queueing_lock="prune_history",
+    pass_context=True,
+)
+async def prune_history(context: JobContext, timestamp: int) -> int:
+    """Keep the tables that only grow at a steady size (daily, see
+    ``HISTORY_PRUNE_CRON``): status events superseded for
+    ``EVENTS_RETENTION_DAYS`` (``services.entry_events_prune``), and jobs that
+    succeeded over ``JOBS_RETENTION_DAYS`` ago, with their events (failed,
+    cancelled and aborted jobs stay for staff to read). Returns the events
+    deleted."""
+    now = timezone.now()
+    events = await db(services.entry_events_prune)(
+        before=now - timedelta(days=settings.EVENTS_RETENTION_DAYS)
+    )
+    await context.app.job_manager.delete_old_jobs(nb_hours=settings.JOBS_RETENTION_DAYS * 24)
+    logger.info(
+        "history pruned: %d superseded status events; jobs that succeeded over %d days ago",
+        events,
+        settings.JOBS_RETENTION_DAYS,
+    )
+    return events
+
+
 # --- Worker set-up (AdventuresConfig.ready) --------------------------------------
 
 
 def configure_app(procrastinate_app: App) -> None:
     """What the Procrastinate app needs beyond the tasks, once Django is ready.
 
-    - The stalled-job rescue runs periodically. It is registered here, on the
-      app itself: ``@app.periodic`` at import time registers on Procrastinate's
-      Django blueprint, and copying the blueprint into the app registers it a
-      second time, logging "Registering task" twice in every command.
+    - The stalled-job rescue and the history's pruning run periodically. They
+      are registered here, on the app itself: ``@app.periodic`` at import time
+      registers on Procrastinate's Django blueprint, and copying the blueprint
+      into the app registers it a second time, logging "Registering task"
+      twice in every command.
     - Workers wake up when a retry they scheduled is due (``wake_when_retry_due``).
     - A worker that does not serve the rescue's queue says so when it starts.
     """
     procrastinate_app.periodic(
         cron=settings.STALLED_RESCUE_CRON, periodic_id="rescue_stalled_jobs"
     )(rescue_stalled_jobs)
+    procrastinate_app.periodic(cron=settings.HISTORY_PRUNE_CRON, periodic_id="prune_history")(
+        prune_history
+    )
     defaults = procrastinate_app.worker_defaults
     procrastinate_app.worker_defaults = {
         **defaults,

@@ -375,6 +375,13 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 }
 # How often the stalled-job rescue runs (cron; a sixth field means seconds).
 STALLED_RESCUE_CRON = env_str("STALLED_RESCUE_CRON", "* * * * *")
+# Housekeeping (adventures.prune_history, on the maintenance queue): status
+# events a later one supersedes are kept EVENTS_RETENTION_DAYS (an events
+# stream resumes within seconds; every entry's latest event is kept), jobs
+# that succeeded JOBS_RETENTION_DAYS (failed, cancelled and aborted ones stay).
+HISTORY_PRUNE_CRON = env_str("HISTORY_PRUNE_CRON", "30 3 * * *")
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7, minimum=1)
+JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=1)
 # Retries of a failed pipeline job: attempts count every run, the first one
 # included; waits are seconds (exponential, capped, plus random jitter).
 PIPELINE_RETRY = {
@@ -492,6 +499,10 @@ def _check_digest_settings() -> None:
 
     if not croniter.croniter.is_valid(DIGEST_CRON):
         raise ImproperlyConfigured(f"DIGEST_CRON: not a cron expression: {DIGEST_CRON!r}")
+    if not croniter.croniter.is_valid(HISTORY_PRUNE_CRON):
+        raise ImproperlyConfigured(
+            f"HISTORY_PRUNE_CRON: not a cron expression: {HISTORY_PRUNE_CRON!r}"
+        )
     for code in DIGEST_LANGUAGES:
         problem = languages.target_language_problem(code)
         if problem:

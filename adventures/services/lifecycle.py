@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from procrastinate import exceptions as procrastinate_exceptions
 
@@ -178,6 +180,26 @@ def entry_status_changed(*, entry: Entry) -> EntryEvent | None:
         adventure.updated_at = event.created_at
     event._state.adding = False
     return event
+
+
+PRUNE_BATCH = 5000
+
+
+def entry_events_prune(*, before: datetime) -> int:
+    """Delete the status events written before ``before`` that a later event
+    of the same entry supersedes; return how many.
+
+    Every entry keeps its latest event, so a stream opened without
+    ``Last-Event-ID`` still replays each entry's current status; a client
+    resuming from an event older than ``before`` misses only statuses that
+    have changed since. In batches, each its own short transaction.
+    """
+    later = EntryEvent.objects.filter(entry_id=OuterRef("entry_id"), id__gt=OuterRef("id"))
+    superseded = EntryEvent.objects.filter(created_at__lt=before).filter(Exists(later))
+    deleted = 0
+    while ids := list(superseded.values_list("id", flat=True)[:PRUNE_BATCH]):
+        deleted += EntryEvent.objects.filter(id__in=ids).delete()[0]
+    return deleted
 
 
 def _branches_create(*, entry: Entry) -> None:
