@@ -63,7 +63,9 @@ def test_a_decision_while_its_branch_is_generating_adopts_it_as_it_runs(
     start_worker, tmp_path, branches_on
 ):
     log = tmp_path / "calls.log"
-    worker = start_worker(STUB_LATENCY_MS="generate=3000", STUB_CALL_LOG=str(log), **BRANCHES_ON)
+    # Generations long enough that the decision below lands in them on a
+    # loaded machine too (the poll sees them all generating, then decides).
+    worker = start_worker(STUB_LATENCY_MS="generate=5000", STUB_CALL_LOG=str(log), **BRANCHES_ON)
     learner = make_user()
     client = client_for(learner)
     adventure = client.post("/api/adventures", {"target_language": "es"}, format="json").json()
