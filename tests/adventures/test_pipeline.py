@@ -3,7 +3,9 @@ passage is written, while it is being recorded, and never record before it."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -48,6 +50,35 @@ class Run(threading.Thread):
             self.error = exc
         finally:
             connection.close()
+
+
+@contextlib.contextmanager
+def refusing(table: str, message: str) -> Iterator[None]:
+    """PostgreSQL refuses every insert into ``table`` meanwhile (a trigger),
+    as a full disk or a read-only failover would."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION '{message}'; END $$;
+            CREATE TRIGGER refuse BEFORE INSERT ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION refuse();
+            """
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER refuse ON {table}; DROP FUNCTION refuse();")
+
+
+def run_to_its_end(entry: Entry, *, within: float) -> Run:
+    """Run the pipeline and wait at most ``within`` seconds for it to end."""
+    run = Run(entry)
+    run.start()
+    run.join(timeout=within)
+    assert not run.is_alive()
+    return run
 
 
 @pytest.fixture
@@ -103,26 +134,8 @@ def test_a_passage_that_cannot_be_recorded_keeps_no_step_and_stops_them(settings
     # The steps would take long; the record's failure must not wait for them.
     settings.STUB_LATENCY_MS = {"translate": 30_000, "voice": 30_000}
     log = Path(settings.STUB_CALL_LOG)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            CREATE FUNCTION refuse_sentences() RETURNS trigger LANGUAGE plpgsql AS
-            $$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$;
-            CREATE TRIGGER refuse_sentences BEFORE INSERT ON adventures_sentence
-            FOR EACH STATEMENT EXECUTE FUNCTION refuse_sentences();
-            """
-        )
-    try:
-        run = Run(first_entry)
-        run.start()
-        run.join(timeout=25)  # well before either step's 30 s
-        assert not run.is_alive()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER refuse_sentences ON adventures_sentence;"
-                "DROP FUNCTION refuse_sentences();"
-            )
+    with refusing("adventures_sentence", "the disk is full"):
+        run = run_to_its_end(first_entry, within=25)  # well before either step's 30 s
     assert run.error is not None
     assert "the disk is full" in str(run.error)
     entry = Entry.objects.get(id=first_entry.id)
@@ -171,26 +184,9 @@ def test_the_generator_is_asked_while_the_entry_is_being_started(settings, first
 def test_a_start_that_fails_cancels_the_call_in_flight(settings, first_entry):
     settings.STUB_LATENCY_MS = {"generate": 30_000}
     log = Path(settings.STUB_CALL_LOG)
-    with connection.cursor() as cursor:
-        # Marking the entry ``generating`` writes an event: refuse it.
-        cursor.execute(
-            """
-            CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS
-            $$ BEGIN RAISE EXCEPTION 'the database is read-only'; END $$;
-            CREATE TRIGGER refuse_events BEFORE INSERT ON adventures_entryevent
-            FOR EACH STATEMENT EXECUTE FUNCTION refuse_events();
-            """
-        )
-    try:
-        run = Run(first_entry)
-        run.start()
-        run.join(timeout=25)  # well before the generator's 30 s
-        assert not run.is_alive()
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER refuse_events ON adventures_entryevent;DROP FUNCTION refuse_events();"
-            )
+    # Marking the entry ``generating`` writes an event: refused.
+    with refusing("adventures_entryevent", "the database is read-only"):
+        run = run_to_its_end(first_entry, within=25)  # well before the generator's 30 s
     assert run.error is not None
     assert "the database is read-only" in str(run.error)
     assert Entry.objects.get(id=first_entry.id).status == Entry.Status.PENDING
