@@ -90,7 +90,8 @@ def first_entry(settings, tmp_path):
 
 
 def test_the_steps_ask_their_providers_while_the_passage_is_recorded(settings, first_entry):
-    settings.STUB_LATENCY_MS = {"generate": 300}
+    # Long enough for this session to take the row below while the generator works.
+    settings.STUB_LATENCY_MS = {"generate": 2000}
     log = Path(settings.STUB_CALL_LOG)
     run = Run(first_entry)
     with other_session() as session:
