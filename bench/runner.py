@@ -608,12 +608,14 @@ def overhead_stages(decided: dict[str, float], latencies: dict[str, int]) -> dic
     - ``request``: the decision sent → its transaction (the entry and its job)
       committed;
     - ``pickup``: that commit → the worker's fetch of the job committed;
-    - ``before_generation``: the fetch → the generator called (the entry's lock,
-      ``entry_start``, reading the request; the generator's latency taken off
-      ``generated_at``);
+    - ``before_generation``: the fetch → ``generated_at`` less the generator's
+      latency (the entry's lock, reading the request, the generator's own
+      overhead, the level fit and recording the passage; ``entry_start``
+      commits meanwhile);
     - ``generation_to_last_step``: ``generated_at`` → the last of translate,
-      annotate and voice recorded, minus the slowest of their latencies (reading
-      the passage, three transactions recording results);
+      annotate and voice recorded, minus the slowest of their latencies (they
+      start while the passage is recorded, so this is what their records and
+      the rest of the slowest step take after it);
     - ``completion``: the last step recorded → ``completed_at``.
     """
     if commit_timestamps_on():
