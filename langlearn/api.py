@@ -273,6 +273,17 @@ class TargetLanguageField(StrictCharField):
         super().__init__(max_length=8, **kwargs)
 
 
+class TaughtLanguageField(TargetLanguageField):
+    """A target language checked here, with the registry's message (filters;
+    a service that checks a pair of languages takes ``TargetLanguageField``)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if problem := languages.target_language_problem(value):
+            raise serializers.ValidationError(problem)
+        return value
+
+
 @extend_schema_field(
     serializers.ChoiceField(choices=[lang.code for lang in languages.native_languages()])
 )

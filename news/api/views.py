@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from adventures.models import CefrLevel
-from langlearn import languages
-from langlearn.api import Pagination, TargetLanguageField, error_responses
+from langlearn.api import Pagination, TaughtLanguageField, error_responses
 from news import selectors
 from vocabulary import selectors as vocabulary_selectors
 
@@ -27,13 +26,8 @@ class DigestListApi(APIView):
 
     @extend_schema_serializer(component_name="DigestFilter")
     class FilterSerializer(serializers.Serializer):
-        language = TargetLanguageField(required=False, help_text="The digest's target language.")
+        language = TaughtLanguageField(required=False, help_text="The digest's target language.")
         level = serializers.ChoiceField(choices=CefrLevel.choices, required=False)
-
-        def validate_language(self, value: str) -> str:
-            if problem := languages.target_language_problem(value):
-                raise serializers.ValidationError(problem)
-            return value
 
     @extend_schema(
         parameters=[FilterSerializer],

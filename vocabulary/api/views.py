@@ -17,8 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from langlearn import languages
-from langlearn.api import Pagination, StrictCharField, TargetLanguageField, error_responses
+from langlearn.api import (
+    Pagination,
+    StrictCharField,
+    TargetLanguageField,
+    TaughtLanguageField,
+    error_responses,
+)
 from vocabulary import export, progress, selectors, services
 from vocabulary.models import LEMMA_MAX_LENGTH, Word
 from vocabulary.scheduling import RATINGS
@@ -51,18 +56,13 @@ class WordListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="WordFilter")
     class FilterSerializer(serializers.Serializer):
-        language = TargetLanguageField(required=False)
+        language = TaughtLanguageField(required=False)
         status = serializers.ChoiceField(choices=Word.Status.choices, required=False)
         due = serializers.BooleanField(
             required=False,
             help_text="true: only the words due for review now (learning, card due); "
             "false: only the others.",
         )
-
-        def validate_language(self, value: str) -> str:
-            if problem := languages.target_language_problem(value):
-                raise serializers.ValidationError(problem)
-            return value
 
     @extend_schema_serializer(component_name="WordCreate")
     class InputSerializer(serializers.Serializer):
@@ -204,15 +204,10 @@ class StrictUUIDField(serializers.UUIDField):
 class ReviewsApi(APIView):
     @extend_schema_serializer(component_name="ReviewsDueFilter")
     class FilterSerializer(serializers.Serializer):
-        language = TargetLanguageField(help_text="The language of the words to review.")
+        language = TaughtLanguageField(help_text="The language of the words to review.")
         limit = serializers.IntegerField(
             required=False, default=20, min_value=1, max_value=100, help_text="1 to 100."
         )
-
-        def validate_language(self, value: str) -> str:
-            if problem := languages.target_language_problem(value):
-                raise serializers.ValidationError(problem)
-            return value
 
     @extend_schema_serializer(component_name="ReviewCreate")
     class InputSerializer(serializers.Serializer):
@@ -269,18 +264,13 @@ def time_zone(name: str) -> ZoneInfo:
 class ProgressApi(APIView):
     @extend_schema_serializer(component_name="ProgressFilter")
     class FilterSerializer(serializers.Serializer):
-        language = TargetLanguageField(help_text="The language you learn.")
+        language = TaughtLanguageField(help_text="The language you learn.")
         tz = StrictCharField(
             max_length=64,
             required=False,
             help_text="Your time zone (IANA name, e.g. Europe/Madrid): what 'today' and "
             "'days in a row' mean. UTC unless given.",
         )
-
-        def validate_language(self, value: str) -> str:
-            if problem := languages.target_language_problem(value):
-                raise serializers.ValidationError(problem)
-            return value
 
         def validate_tz(self, value: str) -> ZoneInfo:
             return time_zone(value)
@@ -325,7 +315,7 @@ class WordExportApi(APIView):
 
     @extend_schema_serializer(component_name="WordExportFilter")
     class FilterSerializer(serializers.Serializer):
-        language = TargetLanguageField(help_text="The language of the words to export.")
+        language = TaughtLanguageField(help_text="The language of the words to export.")
         format = serializers.ChoiceField(
             choices=["apkg", "csv"],
             help_text="apkg: an Anki deck (a note per word: lemma, the sentence you met it in, "
@@ -337,11 +327,6 @@ class WordExportApi(APIView):
             help_text="Only the words with this status; all your words in the language "
             "unless given.",
         )
-
-        def validate_language(self, value: str) -> str:
-            if problem := languages.target_language_problem(value):
-                raise serializers.ValidationError(problem)
-            return value
 
     @extend_schema(
         parameters=[FilterSerializer],
