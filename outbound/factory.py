@@ -8,11 +8,15 @@ once per process and shared (they hold connection pools and loaded models).
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from .roles import Annotator, AudioStorage, DigestWriter, StoryGenerator, Translator, Voice
 from .stubs import drills
+
+if TYPE_CHECKING:
+    from .anthropic.client import AnthropicGenerator
 
 
 def stubbed(key_setting: str) -> bool:
@@ -20,17 +24,23 @@ def stubbed(key_setting: str) -> bool:
 
 
 @cache
+def _anthropic() -> AnthropicGenerator:
+    """The Anthropic client: it writes both the stories and the news digest."""
+    from .anthropic.client import AnthropicGenerator
+
+    return AnthropicGenerator(
+        api_key=settings.ANTHROPIC_API_KEY,
+        model=settings.ANTHROPIC_MODEL,
+        base_url=settings.ANTHROPIC_BASE_URL,
+        timeout=settings.PROVIDER_TIMEOUT,
+        max_tokens=settings.ANTHROPIC_MAX_TOKENS,
+    )
+
+
+@cache
 def get_generator() -> StoryGenerator:
     if not stubbed("ANTHROPIC_API_KEY"):
-        from .anthropic.client import AnthropicGenerator
-
-        return AnthropicGenerator(
-            api_key=settings.ANTHROPIC_API_KEY,
-            model=settings.ANTHROPIC_MODEL,
-            base_url=settings.ANTHROPIC_BASE_URL,
-            timeout=settings.PROVIDER_TIMEOUT,
-            max_tokens=settings.ANTHROPIC_MAX_TOKENS,
-        )
+        return _anthropic()
     from .anthropic.stub import StubGenerator
 
     return StubGenerator()
@@ -40,15 +50,7 @@ def get_generator() -> StoryGenerator:
 def get_digest_writer() -> DigestWriter:
     """The news digest's writer: the generator's vendor, its key and model."""
     if not stubbed("ANTHROPIC_API_KEY"):
-        from .anthropic.client import AnthropicGenerator
-
-        return AnthropicGenerator(
-            api_key=settings.ANTHROPIC_API_KEY,
-            model=settings.ANTHROPIC_MODEL,
-            base_url=settings.ANTHROPIC_BASE_URL,
-            timeout=settings.PROVIDER_TIMEOUT,
-            max_tokens=settings.ANTHROPIC_MAX_TOKENS,
-        )
+        return _anthropic()
     from .anthropic.stub import StubDigestWriter
 
     return StubDigestWriter()
@@ -117,6 +119,7 @@ def get_audio_storage() -> AudioStorage:
 def reset() -> None:
     """Forget built clients (tests that change settings call this)."""
     for factory in (
+        _anthropic,
         get_generator,
         get_digest_writer,
         get_translator,
