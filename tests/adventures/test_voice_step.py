@@ -11,13 +11,14 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from django.core.files.storage import storages
 from django.db import connections
 
-from adventures import selectors, steps
-from adventures.models import Entry
+from adventures import selectors, services, steps
+from adventures.models import Audio, Entry
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.stub import CHARS_PER_SECOND
@@ -141,3 +142,37 @@ def test_the_step_stores_one_file_and_each_sentences_place(gemini, settings, mod
     sentences = list(entry.sentences.order_by("index").values("start_ms", "end_ms"))
     assert len(sentences) == len(SENTENCES)
     assert_sentences_tile_the_audio(sentences, duration)
+
+
+@pytest.mark.django_db
+def test_voicing_again_replaces_the_audio_and_the_places():
+    """A retried voice step records over the first record: one audio row (its
+    first ``created_at`` kept), the new file, length and places."""
+    entry = make_complete_entry(
+        make_adventure(make_user()), sentences=[(text, "") for text in SENTENCES[:3]], audio=False
+    )
+    services.entry_record_audio(
+        entry_id=entry.id,
+        name="audio/first.wav",
+        content_type="audio/wav",
+        duration_ms=3000,
+        size_bytes=96044,
+        sentence_offsets=[(0, 1000), (1000, 2000), (2000, 3000)],
+    )
+    first = Audio.objects.get(entry=entry)
+    services.entry_record_audio(
+        entry_id=entry.id,
+        name="audio/second.wav",
+        content_type="audio/wav",
+        duration_ms=4500,
+        size_bytes=144044,
+        sentence_offsets=[(0, 1500), (1500, 3000), (3000, 4500)],
+    )
+    entry.refresh_from_db()
+    audio = Audio.objects.get(entry=entry)
+    assert (audio.id, audio.created_at) == (first.id, first.created_at)
+    assert (audio.file, audio.duration_ms, audio.size_bytes) == ("audio/second.wav", 4500, 144044)
+    assert entry.audio_seconds == Decimal("4.5")
+    assert entry.voiced_at is not None
+    places = list(entry.sentences.order_by("index").values_list("start_ms", "end_ms"))
+    assert places == [(0, 1500), (1500, 3000), (3000, 4500)]
