@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only pipeline|instant]``: run the benchmarks (or one
+"""``python -m bench [--quick] [--only pipeline|instant|floors]``: run the benchmarks (or one
 section), print one JSON object.
 
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
@@ -41,10 +41,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["pipeline", "instant"],
+        choices=["pipeline", "instant", "floors"],
         help=(
             "run that section alone (pipeline: a minute or two, with its overhead breakdown; "
-            "instant: decisions with pre-generation off and on)"
+            "instant: decisions with pre-generation off and on; floors: what each piece of "
+            "the pipeline's overhead costs alone)"
         ),
     )
     parser.add_argument(

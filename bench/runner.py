@@ -57,7 +57,7 @@ import psutil
 import psycopg
 from psycopg import sql
 
-from . import live
+from . import floors, live
 from .processes import (
     ROOT,
     BenchError,
@@ -108,7 +108,8 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    only: str | None = None  # "pipeline" or "instant": that section alone (``--only``)
+    only: str | None = None  # "pipeline", "instant" or "floors": that section alone (``--only``)
+    floors_samples: int = 30  # decisions whose pieces the floors section times, one at a time
 
     @classmethod
     def make(
@@ -118,6 +119,7 @@ class Plan:
             plan = cls(
                 database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2, (1, 2, 4), 2, 16
             )
+            plan = replace(plan, floors_samples=10)
         else:
             plan = cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)
         return replace(plan, only=only)
@@ -1015,6 +1017,62 @@ def play_instant(
     return instant
 
 
+def play_floors(plan: Plan, port: int, tokens: list[str], pickup_ms: float) -> dict[str, Any]:
+    """The ``floors`` section (``bench/floors.py``): stories started over HTTP,
+    no worker running; their entries' pieces timed one at a time here."""
+    from uuid import UUID
+
+    from adventures.models import Adventure
+
+    warmup = 3
+    with step(f"floors: {plan.floors_samples} decisions, each piece of the next entry alone"):
+        started = [
+            create_adventure(port, tokens[index % len(tokens)])
+            for index in range(warmup + plan.floors_samples)
+        ]
+        users = dict(
+            Adventure.objects.filter(id__in=[a["id"] for a in started]).values_list("id", "user_id")
+        )
+        adventures = [
+            (UUID(a["id"]), UUID(a["entries"][0]["id"]), users[UUID(a["id"])]) for a in started
+        ]
+        token_of = {UUID(a["id"]): tokens[index % len(tokens)] for index, a in enumerate(started)}
+
+        exact = commit_timestamps_on()
+
+        def decide(adventure_id: UUID, entry_id: UUID, choice_id: UUID) -> tuple[UUID, float]:
+            """The decision sent → its transaction committed (the job is then
+            the worker's to fetch): by the commit's timestamp, as the pipeline's
+            ``request`` stage; else until the answer (an upper bound)."""
+            sent = time.time()
+            status_code, body = call(
+                port,
+                "POST",
+                f"/api/adventures/{adventure_id}/decisions",
+                token_of[adventure_id],
+                {"entry_id": str(entry_id), "choice_id": str(choice_id)},
+            )
+            answered = time.time()
+            if status_code != 201:
+                raise BenchError(f"POST decisions answered {status_code}: {body!r}")
+            next_id = body["next_entry"]["id"]
+            if not exact:
+                return UUID(next_id), (answered - sent) * 1000
+            [(committed,)] = query(
+                """
+                SELECT EXTRACT(EPOCH FROM pg_xact_commit_timestamp(deferred.xmin))
+                FROM procrastinate_jobs job
+                JOIN procrastinate_events deferred
+                  ON deferred.job_id = job.id AND deferred.type = 'deferred'
+                WHERE job.args->>'entry_id' = %s
+                """,
+                [next_id],
+            )
+            return UUID(next_id), (float(committed) - sent) * 1000
+
+        return floors.measure(adventures, decide, pickup_ms=pickup_ms, warmup=warmup)
+
+
 def pipeline_figures(
     plan: Plan, entry_ms: list[float], decided: dict[str, float]
 ) -> dict[str, Any]:
@@ -1095,6 +1153,17 @@ def run(plan: Plan) -> dict[str, Any]:
                 "pipeline": pipeline_figures(plan, *play_pipeline(plan, web, worker, tokens)),
                 "machine": machine_figures(postgres_version),
             }
+        if plan.only == "floors":
+            web = start("web")
+            with step(f"dispatch: {plan.pickup_samples} adventures, one at a time"):
+                worker = start("worker")
+                pickup = pickups(web.port, tokens, plan.pickup_samples)
+                stop_fleet([worker])
+            clear_adventures_and_jobs()
+            return {
+                "floors": play_floors(plan, web.port, tokens, distribution(pickup)["p50"]),
+                "machine": machine_figures(postgres_version),
+            }
         if plan.only == "instant":
             return {
                 "instant": play_instant(plan, start, stop_fleet, tokens, workdir),
@@ -1143,6 +1212,8 @@ def run(plan: Plan) -> dict[str, Any]:
             pickup = pickups(web.port, tokens, plan.pickup_samples)
             worker.stop()
             children.remove(worker)
+        clear_adventures_and_jobs()
+        floor_pieces = play_floors(plan, web.port, tokens, distribution(pickup)["p50"])
         clear_adventures_and_jobs()
 
         latencies = format_latencies(plan.latencies)
@@ -1200,6 +1271,7 @@ def run(plan: Plan) -> dict[str, Any]:
                 },
             },
             "pipeline": pipeline,
+            "floors": floor_pieces,
             "throughput": {
                 "entries": plan.throughput_entries,
                 "concurrency": concurrency,
