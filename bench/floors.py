@@ -55,6 +55,8 @@ def measure(
     timed), a decision on it (``decide``), then the pieces of the next one.
     The first ``warmup`` are not counted (this process loads the annotator's
     and the level fit's data on its first passage)."""
+    from adventures import locks
+
     samples: dict[str, list[float]] = {name: [] for name in (*CRITICAL, *OVERLAPPED)}
     samples.pop("pickup")
     for index, (adventure_id, entry_id, user_id) in enumerate(adventures):
@@ -62,8 +64,6 @@ def measure(
         asyncio.run(_one(adventure_id, entry_id, user_id, decide, counted))
         # Each run is its own event loop: the entry-lock session of the last
         # one belongs to a loop that is gone.
-        from adventures import locks
-
         locks.close()
     pieces = {name: distribution(values)["p50"] for name, values in samples.items()}
     if pickup_ms is not None:
