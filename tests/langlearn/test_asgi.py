@@ -96,6 +96,7 @@ def test_a_sync_view_is_served_in_one_hop_with_every_middleware(hops):
     # Django's signals (request started; the response's close) and the view
     # with all its middleware: one hop each.
     ours = len(hops)
+    assert ours == 3, hops
     assert [name for name in hops if "get_response" in name] == ["BaseHandler.get_response"]
 
     # The same request through Django's own ASGI handler hops far more often.
