@@ -6,8 +6,11 @@ two cores. Here the same pieces run one at a time, in the order
 waits for, with the stub providers answering at once and nothing else running:
 the decision over HTTP (the web server, as in production), then in this
 process, each as the worker calls it (the ORM through ``steps.db``, its thread
-hop included). ``pickup`` (the decision's commit to the worker's fetch) comes
-from the ``dispatch`` measure. Their sum, ``critical_sum_ms``, is the least
+hop included), except that ``steps.write`` is taken apart so that the generator
+and the level fit are timed one by one (the generator asked directly, without
+``call_provider``'s retries or the passage check: the stub's passages pass).
+``pickup`` (the decision's commit to the worker's fetch) comes from the
+``dispatch`` measure. Their sum, ``critical_sum_ms``, is the least
 ``overhead_ms_p50`` can be on this machine as the code stands: a change that
 lowers the overhead should lower a floor here too.
 
