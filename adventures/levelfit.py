@@ -27,8 +27,7 @@ from langlearn import levels
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import GeneratedPassage, GenerationRequest, StoryGenerator, passage_problem
-
-from . import ratelimits
+from worker import ratelimits
 
 logger = logging.getLogger(__name__)
 

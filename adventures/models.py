@@ -21,17 +21,9 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-
-class CefrLevel(models.TextChoices):
-    A1 = "A1"
-    A2 = "A2"
-    B1 = "B1"
-    B2 = "B2"
-    C1 = "C1"
-    C2 = "C2"
+from langlearn.levels import CefrLevel
 
 
 class Adventure(models.Model):
@@ -300,20 +292,3 @@ class DroppedBranch(models.Model):
 
     def __str__(self) -> str:
         return f"Dropped branch {self.entry_id}"
-
-
-class ProviderBudget(models.Model):
-    """One provider's share of ``PROVIDER_LIMITS``, for the whole fleet of workers.
-
-    ``calls`` holds the grant times of the provider's most recent calls (as many
-    as its limit allows per window); ``blocked_until`` is set when the provider
-    answered with a ``Retry-After``. Only ``adventures.ratelimits`` writes it,
-    with single SQL statements (see there).
-    """
-
-    provider = models.CharField(max_length=32, primary_key=True)
-    calls = ArrayField(models.DateTimeField(), default=list, blank=True)
-    blocked_until = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.provider

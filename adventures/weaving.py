@@ -1,9 +1,9 @@
-"""The learner's words woven into the next passage (issue 13).
+"""The learner's words woven into the next passage.
 
-``adventures`` asks which words; ``vocabulary``, which sits above it, answers:
-it registers its selector here when Django starts (``VocabularyConfig.ready``),
-so the pipeline reads the learner's words without importing ``vocabulary``.
-With nothing registered (or ``WEAVE_WORDS=0``) no words are woven.
+The words come from ``vocabulary`` (the words the learner is learning, due
+soonest first): one of the two places where ``adventures`` reads the learner's
+words, both named in the import contract (``pyproject.toml``). With
+``WEAVE_WORDS=0`` no words are woven.
 
 After annotation, the words used are the requested lemmas some token of the
 passage has as its lemma, whatever the case (``used_review_words``).
@@ -11,28 +11,20 @@ passage has as its lemma, whatever the case (``used_review_words``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.conf import settings
 
-# (user id, target language, at most how many) -> lemmas, due soonest first.
-ReviewWordsSource = Callable[[UUID, str, int], list[str]]
-
-_source: ReviewWordsSource | None = None
-
-
-def register_review_words(source: ReviewWordsSource) -> None:
-    global _source
-    _source = source
+from vocabulary.selectors import words_to_weave
 
 
 def review_words(*, user_id: UUID, language: str) -> list[str]:
     """Up to ``WEAVE_WORDS`` lemmas the learner is learning in ``language``."""
     limit = settings.WEAVE_WORDS
-    if _source is None or limit <= 0:
+    if limit <= 0:
         return []
-    return _source(user_id, language, limit)[:limit]
+    return words_to_weave(user_id, language, limit)
 
 
 def used_review_words(requested: Iterable[str], lemmas: Iterable[str]) -> list[str]:

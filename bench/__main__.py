@@ -21,7 +21,7 @@ import warnings
 import psycopg
 from django.core.exceptions import ImproperlyConfigured
 
-from outbound.stubs.drills import parse_latencies
+from langlearn.provider_settings import parse_latencies
 
 STEPS = ("generate", "translate", "annotate", "voice")
 DEFAULT_LATENCIES = "generate=800,translate=150,annotate=30,voice=900"

@@ -51,7 +51,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
-LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+from django.db import models
+
+
+class CefrLevel(models.TextChoices):
+    """The six levels of the Common European Framework of Reference."""
+
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+    C2 = "C2"
+
+
+LEVELS = tuple(CefrLevel.values)
 
 # Zipf at or above which a lemma is in band 1, 2, ... 5; below the last, band 6.
 # Lemma ranks 1,500 / 2,500 / 3,500 / 4,000 / 4,500 (see the module docstring).

@@ -26,8 +26,7 @@ from langlearn.env import (
     env_secret,
     env_str,
 )
-from outbound.limits import parse_limits
-from outbound.stubs.drills import parse_faults, parse_latencies
+from langlearn.provider_settings import parse_faults, parse_latencies, parse_limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("LANGLEARN_DATA_DIR", str(BASE_DIR / ".data")))
@@ -94,6 +93,9 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before Procrastinate: its ``procrastinate`` command is ours (Django's
+    # command override), which warns when a worker leaves out the rescue's queue.
+    "worker",
     "procrastinate.contrib.django",
     "accounts",
     "adventures",
@@ -363,7 +365,7 @@ EVENTS_RETRY_MS = env_int("EVENTS_RETRY_MS", 2000, minimum=0)
 PIPELINE_QUEUE = "adventure_pipeline"
 MAINTENANCE_QUEUE = "maintenance"
 # A worker that has not sent a heartbeat for this long is dead; its jobs are
-# rescued by the periodic task in adventures/tasks.py.
+# rescued by the periodic task in worker/tasks.py.
 WORKER_STALLED_TIMEOUT = env_float("WORKER_STALLED_TIMEOUT", 30.0)
 PROCRASTINATE_WORKER_DEFAULTS = {
     "queues": env_list("WORKER_QUEUES", [PIPELINE_QUEUE, MAINTENANCE_QUEUE]),
@@ -373,6 +375,8 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": env_float("WORKER_HEARTBEAT_INTERVAL", 10.0),
     "stalled_worker_timeout": WORKER_STALLED_TIMEOUT,
 }
+# The periodic tasks and the worker middleware, on Procrastinate's app.
+PROCRASTINATE_ON_APP_READY = "worker.setup.on_app_ready"
 # How often the stalled-job rescue runs (cron; a sixth field means seconds).
 STALLED_RESCUE_CRON = env_str("STALLED_RESCUE_CRON", "* * * * *")
 # Housekeeping (adventures.prune_history, on the maintenance queue): status

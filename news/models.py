@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-from adventures.models import CefrLevel
 from langlearn import languages
+from langlearn.levels import CefrLevel
 
 
 def validate_language(code: str) -> None:

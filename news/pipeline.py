@@ -1,61 +1,39 @@
 """The digest pipeline: write, then translate, annotate and voice side by side.
 
-The same steps as an entry's, on the same provider roles: the writer (the
-``DigestWriter`` role) through ``adventures.steps.call_provider``, and
-translation, annotation and voicing through ``adventures.steps.translate_texts``,
-``annotate_sentences`` and ``speak``, which entries use too. Each step records
-its result with its ``Digest.*_at`` timestamp before the pipeline moves on, and
-a run skips the recorded steps: the LLM is paid once per digest however often a
-later step fails. A complete digest is left untouched, and an advisory lock
-keeps a digest out of two runs at once (a worker's job and ``build_digest``).
+The same shape and the same provider roles as an entry's (``worker.providers``).
+Each step records its result with its ``Digest.*_at`` timestamp before the
+pipeline moves on, and a run skips the recorded steps: the LLM is paid once per
+digest however often a later step fails. A complete digest is left untouched,
+and an advisory lock keeps a digest out of two runs at once (a worker's job and
+``build_digest``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import psycopg
-from asgiref.sync import sync_to_async
-from procrastinate.contrib.django.utils import connector_params
-
-from adventures import steps
-from adventures.steps import call_provider, db
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import digest_problem
+from worker.locks import advisory_lock
+from worker.orm import db
+from worker.providers import annotate_sentences, call_provider, speak, translate_texts
 
 from . import digests
 from .models import Digest
 
 logger = logging.getLogger(__name__)
 
-LOCK_SPACE = 12  # the first key of the digests' advisory locks (issue 12)
-
-
-@asynccontextmanager
-async def digest_lock(digest_id: int) -> AsyncIterator[bool]:
-    """A PostgreSQL advisory lock on the digest (as ``adventures.locks.entry_lock``
-    for entries), held on a connection of its own for the run; yields whether
-    it was taken. The two-key form, so it never meets an entry's 64-bit key."""
-    params = await sync_to_async(connector_params)()
-    async with await psycopg.AsyncConnection.connect(**params, autocommit=True) as conn:
-        query = "SELECT pg_try_advisory_lock(%s, %s)"
-        row = await (await conn.execute(query, [LOCK_SPACE, digest_id])).fetchone()
-        acquired = bool(row and row[0])
-        try:
-            yield acquired
-        finally:
-            if acquired and not conn.closed:
-                await conn.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SPACE, digest_id])
+# The first number of the digests' two-number lock keys; entries' locks take
+# one number, a key space of their own.
+LOCK_SPACE = 12
 
 
 async def run_digest_pipeline(*, digest_id: int) -> bool:
     """Build the digest; False when another process is building it right now
     (a worker's job, ``build_digest``): that run finishes it."""
-    async with digest_lock(digest_id) as acquired:
+    async with advisory_lock(LOCK_SPACE, digest_id) as acquired:
         if not acquired:
             logger.warning("digest %s is already being built; skipping", digest_id)
             return False
@@ -80,7 +58,7 @@ async def _run(digest_id: int) -> None:
         )
         if done is None
     ]
-    # As for entries: a failing step does not cancel the others.
+    # A failing step does not cancel the others: what finished is kept.
     for result in await asyncio.gather(*pending, return_exceptions=True):
         if isinstance(result, BaseException):
             raise result
@@ -112,7 +90,7 @@ async def translate(digest: Digest, sentences: list[str]) -> None:
     for language in wanted:
         if language in done:
             continue
-        result = await steps.translate_texts(
+        result = await translate_texts(
             sentences,
             source_language=digest.target_language,
             target_language=language,
@@ -128,12 +106,12 @@ async def translate(digest: Digest, sentences: list[str]) -> None:
 
 
 async def annotate(digest: Digest, sentences: list[str]) -> None:
-    tokens = await steps.annotate_sentences(sentences, language=digest.target_language)
+    tokens = await annotate_sentences(sentences, language=digest.target_language)
     await db(digests.digest_record_tokens)(digest_id=digest.id, tokens=tokens)
 
 
 async def voice(digest: Digest, sentences: list[str]) -> None:
-    stored = await steps.speak(
+    stored = await speak(
         sentences,
         language=digest.target_language,
         name=f"audio/digests/{digest.date}/{digest.target_language}-{digest.level}-{digest.id}",

@@ -21,22 +21,19 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
 from procrastinate import JobContext
 from procrastinate.contrib.django import app
 
-from adventures.steps import db
-from adventures.tasks import PipelineRetryStrategy
 from langlearn.logging import observed_job
+from worker.orm import db
+from worker.retry import JobRetryStrategy, will_retry
+from worker.setup import periodic
 
 from . import digests, pipeline
 from .services import FetchReport, sources_fetch
-
-if TYPE_CHECKING:
-    from procrastinate import App
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +47,12 @@ def news_date(timestamp: int) -> datetime.date:
     return tick.date() - datetime.timedelta(days=1)
 
 
+@periodic(cron=settings.DIGEST_CRON, periodic_id=NIGHTLY_PERIODIC_ID)
 @app.task(
     name="news.nightly_digest",
     queue=settings.MAINTENANCE_QUEUE,
     queueing_lock="nightly_digest",
-    retry=PipelineRetryStrategy(),  # the database went away mid-run: again, later
+    retry=JobRetryStrategy(),  # the database went away mid-run: again, later
     pass_context=True,
 )
 async def nightly_digest(context: JobContext, timestamp: int) -> int:
@@ -91,7 +89,7 @@ def _fetch_sources() -> FetchReport:
 @app.task(
     name="news.build_digest",
     queue=settings.PIPELINE_QUEUE,
-    retry=PipelineRetryStrategy(),
+    retry=JobRetryStrategy(),
     pass_context=True,
 )
 @observed_job
@@ -101,20 +99,11 @@ async def build_digest(context: JobContext, digest_id: int) -> None:
     try:
         await pipeline.run_digest_pipeline(digest_id=digest_id)
     except Exception as exc:
-        assert context.task is not None
-        if context.task.get_retry_exception(exception=exc, job=context.job) is None:
+        if will_retry(context, exc):
+            logger.warning("digest %s failed, will retry: %s", digest_id, exc)
+        else:
             logger.error("digest %s failed for good: %s", digest_id, exc)
             await db(digests.digest_fail)(
                 digest_id=digest_id, detail=f"{type(exc).__name__}: {exc}"
             )
-        else:
-            logger.warning("digest %s failed, will retry: %s", digest_id, exc)
         raise
-
-
-def configure_app(procrastinate_app: App) -> None:
-    """Register the nightly digest on the app (``NewsConfig.ready``), as
-    ``adventures.tasks.configure_app`` registers the stalled-job rescue."""
-    procrastinate_app.periodic(cron=settings.DIGEST_CRON, periodic_id=NIGHTLY_PERIODIC_ID)(
-        nightly_digest
-    )

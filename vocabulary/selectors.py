@@ -62,7 +62,7 @@ def reviews_due(*, user: User, language: str, limit: int) -> QuerySet[Card]:
 def words_to_weave(user_id: UUID, language: str, limit: int) -> list[str]:
     """Up to ``limit`` lemmas the learner is learning in ``language``, their
     cards due soonest first (overdue ones before those due later): the words
-    the next passage is asked to use (registered with ``adventures.weaving``)."""
+    the next passage is asked to use (``adventures.weaving``)."""
     return list(
         Word.objects.filter(user_id=user_id, language=language, status=Word.Status.LEARNING)
         .order_by(F("card__due").asc(nulls_last=True), "created_at", "id")

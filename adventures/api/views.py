@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from adventures import selectors, services
-from adventures.models import CefrLevel
 from langlearn import languages
 from langlearn.api import (
     NativeLanguageField,
@@ -21,6 +20,7 @@ from langlearn.api import (
     TargetLanguageField,
     error_responses,
 )
+from langlearn.levels import CefrLevel
 from vocabulary import selectors as vocabulary_selectors
 
 from . import events

@@ -33,7 +33,6 @@ from .results import (
     entry_record_generation,
     entry_record_tokens,
     entry_record_translation,
-    passage_to_store,
 )
 from .stories import (
     RerunResult,
@@ -72,5 +71,4 @@ __all__ = [
     "entry_record_translation",
     "entry_retry",
     "entry_start",
-    "passage_to_store",
 ]

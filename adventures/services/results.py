@@ -26,10 +26,8 @@ from ..selectors import Passage
 TITLE_LENGTH = 200
 
 
-def passage_to_store(passage: GeneratedPassage) -> Passage:
-    """What ``entry_record_generation`` stores of ``passage``, decided before
-    it is stored (the choices' ids drawn here): the steps after generation can
-    start with it while it is being recorded."""
+def _to_store(passage: GeneratedPassage) -> Passage:
+    """What ``entry_record_generation`` stores of ``passage``."""
     return Passage(
         sentences=[s.strip() for s in passage.sentences if s.strip()],
         choice_ids=[uuid4() for _ in passage.choices],
@@ -45,14 +43,13 @@ def entry_record_generation(
     review_words: list[str] | None = None,
     level_fit: levels.LevelFit | None = None,
     regenerated: bool = False,
-    stored: Passage | None = None,
 ) -> Passage:
     """The passage, its choices and what the LLM billed; the story's title
     with the first passage; the learner's words it was asked to use; how well
     it fits the level, when measured. Returns what was stored (what
     ``selectors.entry_passage`` would read back), so the next steps need not
-    read it again: ``stored`` when given (``passage_to_store(passage)``)."""
-    stored = stored or passage_to_store(passage)
+    read it again."""
+    stored = _to_store(passage)
     sentences = stored.sentences
     # Recorded once: the rows below and ``generated_at`` commit together, and a
     # run never generates an entry whose ``generated_at`` is set.

@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 
 from langlearn import languages
 from langlearn.errors import ConflictError, InvalidInput, NotFound
+from langlearn.levels import CefrLevel
 
-from ..models import Adventure, CefrLevel, Choice, Decision, Entry
+from ..models import Adventure, Choice, Decision, Entry
 from .branches import branches_resolve
 from .lifecycle import entry_create, entry_queue
 

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from adventures.models import CefrLevel
 from langlearn.api import Pagination, TaughtLanguageField, error_responses
+from langlearn.levels import CefrLevel
 from news import selectors
 from vocabulary import selectors as vocabulary_selectors
 

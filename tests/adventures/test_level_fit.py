@@ -13,8 +13,9 @@ import pytest
 from django.core.management import call_command
 
 from adventures import services
-from adventures.models import CefrLevel, Entry
+from adventures.models import Entry
 from langlearn import levels
+from langlearn.levels import CefrLevel
 from outbound.anthropic.client import build_prompt
 from outbound.roles import GenerationRequest
 from outbound.stubs import corpus

@@ -22,6 +22,7 @@ from adventures.models import Audio, Entry
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.stub import CHARS_PER_SECOND
+from worker.providers import VoicedSentences, voice_sentences
 
 from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
 from tests.support.factories import make_adventure, make_complete_entry, make_user
@@ -48,11 +49,11 @@ def gemini(settings) -> Iterator[FakeServer]:
     factory.reset()
 
 
-def voiced(language: str = "es", sentences: list[str] = SENTENCES) -> steps.VoicedSentences:
-    return asyncio.run(steps.voice_sentences(sentences, language=language))
+def voiced(language: str = "es", sentences: list[str] = SENTENCES) -> VoicedSentences:
+    return asyncio.run(voice_sentences(sentences, language=language))
 
 
-def as_payload(result: steps.VoicedSentences) -> list[dict[str, int]]:
+def as_payload(result: VoicedSentences) -> list[dict[str, int]]:
     return [{"start_ms": start, "end_ms": end} for start, end in result.offsets]
 
 

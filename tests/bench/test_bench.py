@@ -27,7 +27,7 @@ from bench.stats import (
     percentile,
     ratio,
 )
-from outbound.stubs.drills import parse_latencies
+from langlearn.provider_settings import parse_latencies
 
 from tests.support.database import truncate_jobs
 from tests.support.processes import ROOT, subprocess_env

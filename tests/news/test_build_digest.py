@@ -13,10 +13,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from langlearn.provider_settings import Fault
 from news.models import Digest, NewsSource
 from news.tasks import nightly_digest
 from outbound import factory
-from outbound.stubs.drills import Fault
 
 from tests.support.factories import make_news_source
 from tests.support.fakes.feeds import FeedServer

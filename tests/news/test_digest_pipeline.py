@@ -13,13 +13,13 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.core.files.storage import storages
 
+from langlearn.provider_settings import Fault
 from news import digests
 from news.models import Digest, NewsSource
 from news.pipeline import run_digest_pipeline
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.stub import CHARS_PER_SECOND
-from outbound.stubs.drills import Fault
 
 from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
 from tests.support.factories import make_adventure, make_news_item, make_news_source, make_user

@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from django.core.exceptions import ImproperlyConfigured
 
 from langlearn import languages
+from langlearn.provider_settings import Fault, parse_faults, parse_latencies
 from outbound.anthropic.stub import StubDigestWriter, StubGenerator
 from outbound.deepl.stub import StubTranslator
 from outbound.errors import ProviderError
@@ -17,7 +18,6 @@ from outbound.gemini.stub import StubVoice
 from outbound.roles import DigestRequest, DigestSourceItem, GenerationRequest, digest_problem
 from outbound.spacy.client import SpacyAnnotator
 from outbound.stubs import corpus as stub_corpus
-from outbound.stubs.drills import Fault, parse_faults, parse_latencies
 
 STEPS = ("generate", "translate", "annotate", "voice")
 

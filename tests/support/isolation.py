@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 from django.core.cache import cache
 
-from adventures import locks
 from outbound import factory
+from worker import locks
 
 if TYPE_CHECKING:  # pytest-django's settings fixture (its class is not public)
     from pytest_django.fixtures import Settings

@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError
 from django.utils import timezone
 
-from adventures.models import CefrLevel
 from langlearn import languages
+from langlearn.levels import CefrLevel
 from news import digests
 from news.models import Digest
 from news.pipeline import run_digest_pipeline

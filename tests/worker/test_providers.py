@@ -1,4 +1,4 @@
-"""``steps.call_provider``: the retry inside a step, before the job's retry."""
+"""``worker.providers.call_provider``: the retry inside a step, before the job's retry."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from adventures.steps import call_provider
 from outbound.errors import ProviderError
+from worker.providers import call_provider
 
 
 class Provider:

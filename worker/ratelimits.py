@@ -20,12 +20,12 @@ Why this rather than the alternatives:
   quiet provider take a burst of N at once;
 - leased slots (a row per call) or advisory locks need several statements, or
   a connection held while waiting;
-- the row stays small: ``N`` timestamps, at most ``outbound.limits.MAX_CALLS``.
+- the row stays small: ``N`` timestamps, at most ``langlearn.provider_settings.MAX_CALLS``.
 
 Waiting holds nothing: a refused attempt returns how long until a slot frees
 (from the same statement), the step sleeps on the event loop (other jobs' steps
 carry on), then asks again. Each attempt is one short statement on the worker's
-ORM connection (through ``steps.db``), never a connection held while sleeping.
+ORM connection (through ``orm.db``), never a connection held while sleeping.
 
 A provider's answer with ``Retry-After`` pauses that provider for every worker
 (``block``: ``blocked_until``, only ever moved later). Providers without a
@@ -41,11 +41,13 @@ import random
 from django.conf import settings
 from django.db import connection
 
-from outbound.limits import PROVIDER_OF_STEP, Limit
+from langlearn.provider_settings import PROVIDER_OF_STEP, Limit
+
+from .orm import db
 
 logger = logging.getLogger(__name__)
 
-TABLE = "adventures_providerbudget"
+TABLE = "worker_providerbudget"
 
 # One round trip: take a slot if there is room; either way, say how long the
 # caller would have to wait (from the row as it was before this statement).
@@ -126,8 +128,6 @@ def block(provider: str, seconds: float) -> None:
 async def acquire(step: str) -> None:
     """Wait, without holding a connection or the event loop, for a slot of the
     provider behind ``step``; return at once when it has no limit."""
-    from .steps import db  # steps imports this module
-
     provider = provider_of(step)
     limit = limit_of(provider)
     if limit is None:
@@ -147,8 +147,6 @@ async def acquire(step: str) -> None:
 
 async def pause_fleet(step: str, seconds: float) -> None:
     """The provider behind ``step`` asked us to wait: every worker waits."""
-    from .steps import db
-
     provider = provider_of(step)
     if limit_of(provider) is None or seconds <= 0:
         return

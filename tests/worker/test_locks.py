@@ -1,4 +1,5 @@
-"""``locks.entry_lock``: one pipeline run per entry at a time, within a worker
+"""Advisory locks (``worker.locks``) as the pipelines take them: one run per
+entry (``adventures.pipeline.entry_lock``) or digest at a time, within a worker
 process and across processes (so the providers are never paid twice)."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from procrastinate.contrib.django.utils import connector_params
 
-from adventures.locks import _key, entry_lock
+from adventures.pipeline import entry_lock
+from worker.locks import uuid_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +47,7 @@ def test_a_run_in_another_process_holds_the_entry_until_its_session_ends():
     entry_id = uuid.uuid4()
     # Another worker's lock session, holding the entry.
     with psycopg.connect(**connector_params(), autocommit=True) as other_worker:
-        other_worker.execute("SELECT pg_advisory_lock(%s)", [_key(entry_id)])
+        other_worker.execute("SELECT pg_advisory_lock(%s)", [uuid_key(entry_id)])
         assert not async_to_sync(_try)(entry_id)
     # That worker died (its connection closed): the lock went with it.
     assert async_to_sync(_try)(entry_id)

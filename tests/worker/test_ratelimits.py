@@ -1,5 +1,5 @@
 """``PROVIDER_LIMITS``: one budget per provider for every worker, kept in PostgreSQL
-(``adventures/ratelimits.py``), and a provider's ``Retry-After`` honoured by all.
+(``worker/ratelimits.py``), and a provider's ``Retry-After`` honoured by all.
 
 The fleet-wide tests run two real worker processes against a local fake of
 Anthropic's API (driven by the real SDK) and count the calls the fake received.
@@ -16,10 +16,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from adventures import ratelimits
-from adventures.models import Entry, ProviderBudget
+from adventures.models import Entry
 from adventures.services import adventure_create
-from outbound.limits import Limit, parse_limits
+from langlearn.provider_settings import Limit, parse_limits
+from worker import ratelimits
+from worker.models import ProviderBudget
 
 from tests.support.factories import make_user
 from tests.support.fakes import anthropic as fake_anthropic

@@ -1,9 +1,21 @@
-"""The per-entry lock that keeps one entry out of two pipeline runs at once.
+"""PostgreSQL advisory locks for the worker's runs: one session per process.
 
 Procrastinate's queueing lock allows one *queued* job per entry, and its lock
 one *running* job per adventure, but a job re-queued while it still runs (a
 staff "re-run", a rescue that raced a slow heartbeat) could otherwise run the
-entry twice and pay the providers twice.
+entry twice and pay the providers twice; a digest may be built by a job and by
+``build_digest`` at once. ``advisory_lock`` keeps each to one run.
+
+The locks are held by one PostgreSQL session per worker process (per event
+loop), opened on first use: not a connection per run, whose connect would sit
+on every job's critical path. If the process dies, the server drops the session
+and its locks with it, so a lock never outlives its holder. Session-level
+advisory locks are re-entrant within a session, so the keys this process holds
+are also kept in ``held``: a second run in the same process is refused there,
+a run in another process by PostgreSQL.
+
+A key is one 64-bit number (``uuid_key``) or two 32-bit ones (a namespace and
+an id); PostgreSQL keeps the two forms apart.
 """
 
 from __future__ import annotations
@@ -21,24 +33,20 @@ from procrastinate.contrib.django.utils import connector_params
 
 logger = logging.getLogger(__name__)
 
+Key = tuple[int] | tuple[int, int]
+
+
+def uuid_key(value: UUID) -> int:
+    """A one-number lock key for a UUID: its first 64 bits."""
+    return int.from_bytes(value.bytes[:8], "big", signed=True)
+
 
 class _LockSession:
-    """One PostgreSQL session per worker process (per event loop) that holds the
-    advisory locks of all the entries the process is running.
-
-    It used to be a new connection per job: a connect (and authentication) on
-    every job's critical path (``python -m bench``: part of
-    ``overhead_stages_ms_p50.before_generation``). Session-level advisory locks
-    are re-entrant within a session, so the entries this process holds are also
-    kept in ``held``: a second run of an entry in the same process is refused
-    there, a run in another process by PostgreSQL.
-    """
-
     def __init__(self) -> None:
         self.connection: psycopg.AsyncConnection[Any] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.params: dict[str, Any] | None = None
-        self.held: set[UUID] = set()
+        self.held: set[Key] = set()
         self.connecting: asyncio.Lock | None = None
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
@@ -46,7 +54,7 @@ class _LockSession:
         if self.loop is not loop:
             # A new event loop (tests run the pipeline with async_to_sync): the
             # old connection belongs to the old loop; drop it, locks and all.
-            self._forget()
+            self.forget()
             self.loop, self.connecting, self.held = loop, asyncio.Lock(), set()
         assert self.connecting is not None
         async with self.connecting:
@@ -58,51 +66,48 @@ class _LockSession:
                 )
             return self.connection
 
-    def _forget(self) -> None:
+    def forget(self) -> None:
         if self.connection is not None and not self.connection.closed:
             self.connection.pgconn.finish()  # closes the socket: the server drops its locks
         self.connection = None
 
-    async def _execute(self, statement: str, key: int) -> bool:
+    async def _execute(self, function: str, key: Key) -> bool:
+        statement = f"SELECT {function}({', '.join(['%s'] * len(key))})"
         for attempt in (1, 2):
             connection = await self._connection()
             try:
-                cursor = await connection.execute(statement, [key])
+                cursor = await connection.execute(statement, list(key))
                 row = await cursor.fetchone()
                 return bool(row and row[0])
             except psycopg.OperationalError:
                 # The server dropped the session (a restart, a failover): the
-                # locks it held are gone, as they were with a connection per job.
+                # locks it held are gone with it.
                 if attempt == 2 or not connection.broken:
                     raise
-                logger.warning("the entry-lock session was lost; reconnecting")
+                logger.warning("the advisory-lock session was lost; reconnecting")
         raise AssertionError("unreachable")
 
-    async def try_lock(self, entry_id: UUID) -> bool:
+    async def try_lock(self, key: Key) -> bool:
         await self._connection()  # settles which loop's `held` applies
-        if entry_id in self.held:
+        if key in self.held:
             return False
-        self.held.add(entry_id)  # before awaiting: a concurrent run here sees it
+        self.held.add(key)  # before awaiting: a concurrent run here sees it
         try:
-            acquired = await self._execute("SELECT pg_try_advisory_lock(%s)", _key(entry_id))
+            acquired = await self._execute("pg_try_advisory_lock", key)
         except BaseException:
-            self.held.discard(entry_id)
+            self.held.discard(key)
             raise
         if not acquired:
-            self.held.discard(entry_id)
+            self.held.discard(key)
         return acquired
 
-    async def unlock(self, entry_id: UUID) -> None:
+    async def unlock(self, key: Key) -> None:
         try:
             connection = self.connection
             if connection is not None and not connection.closed and not connection.broken:
-                await self._execute("SELECT pg_advisory_unlock(%s)", _key(entry_id))
+                await self._execute("pg_advisory_unlock", key)
         finally:
-            self.held.discard(entry_id)
-
-
-def _key(entry_id: UUID) -> int:
-    return int.from_bytes(entry_id.bytes[:8], "big", signed=True)
+            self.held.discard(key)
 
 
 _session = _LockSession()
@@ -111,21 +116,20 @@ _session = _LockSession()
 def close() -> None:
     """Close the lock session (releasing whatever it holds); the next lock opens
     another. For tests, whose event loops come and go."""
-    _session._forget()
+    _session.forget()
     _session.held = set()
 
 
 @asynccontextmanager
-async def entry_lock(entry_id: UUID) -> AsyncIterator[bool]:
-    """Try to take a PostgreSQL advisory lock on the entry; yield whether it was taken.
-
-    The lock is held, for the whole run, by the process's lock session (above):
-    if the worker dies, the server drops the session and the lock with it, so a
-    lock can never outlive its holder.
-    """
-    acquired = await _session.try_lock(entry_id)
+async def advisory_lock(*key: int) -> AsyncIterator[bool]:
+    """Try to take the advisory lock ``key`` (one or two numbers) for the
+    block; yield whether it was taken. Never waits."""
+    if len(key) not in (1, 2):
+        raise ValueError(f"an advisory lock key is one or two numbers, not {key!r}")
+    held: Key = (key[0],) if len(key) == 1 else (key[0], key[1])
+    acquired = await _session.try_lock(held)
     try:
         yield acquired
     finally:
         if acquired:
-            await _session.unlock(entry_id)
+            await _session.unlock(held)

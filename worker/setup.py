@@ -1,0 +1,100 @@
+"""The worker's set-up: ``on_app_ready`` (``PROCRASTINATE_ON_APP_READY``) is
+called once Procrastinate's app exists, in the web process and the worker alike.
+
+- Periodic tasks declared with ``periodic`` are registered on the app itself:
+  ``@app.periodic`` at import time registers on Procrastinate's Django
+  blueprint, whose periodic tasks are copied into the app again, logging
+  "Registering task" twice in every command.
+- Workers wake up when a retry they scheduled is due (``wake_when_retry_due``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.utils import timezone
+from procrastinate import JobContext
+from procrastinate.manager import get_channel_for_queues
+
+if TYPE_CHECKING:
+    from procrastinate import App
+    from procrastinate.tasks import Task
+    from procrastinate.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T", bound="Task")
+
+_periodic: list[tuple[Task, str, str]] = []
+
+
+def periodic(*, cron: str, periodic_id: str) -> Callable[[T], T]:
+    """Run the task on ``cron`` (as ``@app.periodic``), registered on the app
+    by ``on_app_ready``; put it above ``@app.task``."""
+
+    def register(task: T) -> T:
+        _periodic.append((task, cron, periodic_id))
+        return task
+
+    return register
+
+
+def on_app_ready(app: App) -> None:
+    for task, cron, periodic_id in _periodic:
+        app.periodic(cron=cron, periodic_id=periodic_id)(task)
+    defaults = app.worker_defaults
+    app.worker_defaults = {
+        **defaults,
+        "worker_middleware": [*defaults.get("worker_middleware", []), wake_when_retry_due],
+    }
+
+
+async def wake_when_retry_due(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+) -> Any:
+    """A Procrastinate worker middleware: when a job fails and will be retried,
+    wake the workers of its queue at the moment the retry is due.
+
+    Procrastinate's workers are woken by a NOTIFY when a job is inserted, and
+    otherwise poll every ``WORKER_POLLING_INTERVAL`` seconds; a job put back
+    for a retry sends no NOTIFY, so a retry due in 0.2 s would wait for the
+    next poll. This sends the NOTIFY Procrastinate's insert trigger sends
+    (``procrastinate_notify_queue_job_inserted_v1``) when the retry is due.
+    """
+    try:
+        return await call_next()
+    except Exception as exc:
+        job, task = context.job, context.task
+        retry = task.get_retry_exception(exception=exc, job=job) if task else None
+        if retry is not None:
+            due = retry.retry_decision.retry_at
+            delay = (due - timezone.now()).total_seconds() if due else 0.0
+            # A little after: the worker records the retry once we return.
+            asyncio.get_running_loop().call_later(
+                max(delay, 0.0) + 0.05, _notify_soon, context.app, job.queue, job.id
+            )
+        raise
+
+
+_wake_tasks: set[asyncio.Task[None]] = set()
+
+
+def _notify_soon(app: App, queue: str, job_id: int | None) -> None:
+    task = asyncio.ensure_future(_notify(app, queue, job_id))
+    _wake_tasks.add(task)  # keep a reference until it is done
+    task.add_done_callback(_wake_tasks.discard)
+
+
+async def _notify(app: App, queue: str, job_id: int | None) -> None:
+    payload = json.dumps({"type": "job_inserted", "job_id": job_id})
+    try:
+        for channel in (*get_channel_for_queues([queue]), *get_channel_for_queues(None)):
+            await app.connector.execute_query_async(
+                "SELECT pg_notify(%(channel)s, %(payload)s)", channel=channel, payload=payload
+            )
+    except Exception as exc:  # the next poll picks the job up anyway
+        logger.debug("could not wake the workers for job %s: %s", job_id, exc)
