@@ -1,5 +1,6 @@
-"""``python -m bench [--quick] [--only pipeline|instant|floors]``: run the benchmarks (or one
-section), print one JSON object.
+"""``python -m bench [--quick] [--only pipeline|instant|floors] [--save]``: run the
+benchmarks (or one section), print one JSON object; with ``--save``, also write
+it to ``bench/results/`` (``bench/results.py``).
 
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
@@ -48,6 +49,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
+        "--save",
+        action="store_true",
+        help=(
+            "also write the figures, with the date, the commit and the machine, to "
+            "bench/results/<date>-<section or all>.json"
+        ),
+    )
+    parser.add_argument(
         "--database",
         default="langlearn_bench",
         help="throw-away database the run creates and drops (its name must contain 'bench')",
@@ -85,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from .plan import Plan, log
     from .processes import BenchError
+    from .results import save
     from .runner import run
 
     # A plain `kill` must clean up too: turn SIGTERM into an exception.
@@ -101,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"failed: {type(exc).__name__}: {exc}")
         return 1
     print(json.dumps(figures, indent=2))
+    if args.save:
+        log(f"saved to {save(figures, section=args.only, command=argv)}")
     return 0
 
 
