@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -67,11 +68,7 @@ def pickups(port: int, tokens: list[str], samples: int, *, warmup: int = 5) -> l
     for index in range(warmup + samples):
         adventure = create_adventure(port, tokens[index % len(tokens)])
         entry_id = adventure["entries"][0]["id"]
-        wait_until(
-            lambda entry_id=entry_id: _job_finished(entry_id),
-            timeout=30,
-            what=f"the job of entry {entry_id}",
-        )
+        wait_until(partial(_job_finished, entry_id), timeout=30, what=f"the job of {entry_id}")
         if index >= warmup:
             entry_ids.append(entry_id)
     exact = commit_timestamps_on()

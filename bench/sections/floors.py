@@ -43,6 +43,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -54,6 +55,8 @@ from ..stats import distribution
 # In the order the learner waits for them.
 CRITICAL = ("decision_request", "pickup", "start", "generation", "steps", "completion")
 OVERLAPPED = ("translate", "annotate", "voice")
+# What the pipeline records on the entry: the generation, then each of OVERLAPPED.
+TIMESTAMPS = ("generated_at", "translated_at", "annotated_at", "voiced_at")
 
 # (adventure id, a complete entry's id) -> (the next entry's id, when the
 # decision was sent, when it was answered): wall clock, seconds.
@@ -115,7 +118,11 @@ def _pieces(runs: list[Run]) -> dict[str, list[float]]:
     from adventures.models import Entry, EntryEvent
 
     ids = [run.entry_id for run in runs]
-    entries = {row["id"]: row for row in Entry.objects.filter(id__in=ids).values()}
+    complete = Entry.objects.filter(id__in=ids, status=Entry.Status.COMPLETE)
+    recorded = {
+        entry_id: [_seconds(at) for at in times]
+        for entry_id, *times in complete.values_list("id", *TIMESTAMPS)
+    }
     generating = dict(
         EntryEvent.objects.filter(entry_id__in=ids, status=Entry.Status.GENERATING)
         .values("entry_id")
@@ -126,16 +133,11 @@ def _pieces(runs: list[Run]) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in (*CRITICAL, *OVERLAPPED)}
     samples.pop("pickup")
     for run in runs:
-        entry = entries[run.entry_id]
-        if entry["status"] != Entry.Status.COMPLETE:
-            raise RuntimeError(f"entry {run.entry_id} is {entry['status']} after its pipeline")
-        started = generating[run.entry_id].timestamp()
-        generated = entry["generated_at"].timestamp()
-        steps = {
-            "translate": entry["translated_at"].timestamp(),
-            "annotate": entry["annotated_at"].timestamp(),
-            "voice": entry["voiced_at"].timestamp(),
-        }
+        if run.entry_id not in recorded:
+            raise RuntimeError(f"entry {run.entry_id} is not complete after its pipeline")
+        generated, *done = recorded[run.entry_id]
+        steps = dict(zip(OVERLAPPED, done, strict=True))
+        started = _seconds(generating[run.entry_id])
         decided = committed.get(run.entry_id, run.answered)
         for name, seconds in (
             ("decision_request", decided - run.sent),
@@ -147,6 +149,12 @@ def _pieces(runs: list[Run]) -> dict[str, list[float]]:
         ):
             samples[name].append(seconds * 1000)
     return samples
+
+
+def _seconds(at: datetime | None) -> float:
+    if at is None:
+        raise RuntimeError("a complete entry without one of its timestamps")
+    return at.timestamp()
 
 
 def _decisions_committed(entry_ids: list[UUID]) -> dict[UUID, float]:
