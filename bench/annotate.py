@@ -27,9 +27,7 @@ from pathlib import Path
 
 from langlearn import languages
 from outbound.spacy.client import SpacyAnnotator
-
-UNSCORED = frozenset({"PUNCT", "SYM", "NUM", "X"})
-CONTENT = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+from outbound.spacy.training.treebank import CONTENT, UNSCORED
 
 
 class TreebankError(ValueError):

@@ -1,7 +1,7 @@
 """spaCy, offline: the language's tagger shipped in ``models/LANG/`` (trained
-from Universal Dependencies train/dev data by ``python -m bench
-train-lemmatizer``), or a trained pipeline ``SPACY_MODELS`` names instead, else
-a blank pipeline that only tokenises. Lemmas come from
+from Universal Dependencies train/dev data by ``python -m
+outbound.spacy.training``), or a trained pipeline ``SPACY_MODELS`` names
+instead, else a blank pipeline that only tokenises. Lemmas come from
 ``outbound.spacy.lemmas``: the shipped lemma table by word and POS, then
 simplemma. Contractions the tokeniser leaves whole (``del``, ``du``, ``della``,
 ``do``, ``im``) are looked up as such; a verb with its clitics (``dárselo``)

@@ -3,7 +3,7 @@
 Where the word and its part of speech (from the language's shipped tagger,
 ``outbound/spacy/models/``) are in the language's ``lemmas.json`` (what the
 Universal Dependencies train/dev treebanks say where simplemma would say
-otherwise; ``python -m bench train-lemmatizer``), that lemma is taken: it
+otherwise; ``python -m outbound.spacy.training``), that lemma is taken: it
 tells ``estado`` the noun from ``estado`` of ``estar``. Proper nouns keep their
 form. Otherwise ``simplemma`` (its dictionaries ship in the wheel; no network,
 about a million words a second) does the work. It keeps the case a word needs

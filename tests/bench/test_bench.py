@@ -6,18 +6,24 @@ of the suite; the README says how to run them.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import datetime
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import procrastinate
 import pytest
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Adventure, Entry
+from bench import results
+from bench.__main__ import main
 from bench.nodefer import DiscardingConnector
-from bench.runner import Plan, most_in_any_window
+from bench.plan import Plan
+from bench.sections.scaleout import most_in_any_window
 from bench.stats import (
     critical_path_ms,
     decision_to_complete_ms,
@@ -233,3 +239,78 @@ def test_production_settings_keep_the_real_connector():
     from procrastinate.contrib.django.django_connector import DjangoConnector
 
     assert isinstance(app.connector, DjangoConnector)
+
+
+PRODUCT = ("accounts", "adventures", "vocabulary", "news", "operations", "outbound", "langlearn")
+
+
+def test_the_benchmark_reaches_the_product_only_through_its_public_surfaces():
+    """No private name of product code anywhere in ``bench/``; of the pipeline
+    only its entry point, and nothing of its steps."""
+    for path in (ROOT / "bench").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [alias.name for alias in node.names]
+                if node.module.split(".")[0] not in PRODUCT:
+                    continue
+                assert not any(part.startswith("_") for part in node.module.split(".")), path
+                assert not any(name.startswith("_") for name in names), (path, names)
+                assert node.module != "adventures.steps", path
+                if node.module == "adventures.pipeline":
+                    assert names == ["run_entry_pipeline"], (path, names)
+                if node.module == "adventures":
+                    assert not {"pipeline", "steps"} & set(names), (path, names)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name not in ("adventures.pipeline", "adventures.steps"), path
+
+
+@pytest.mark.slow  # asks git for the commit
+def test_a_saved_result_is_the_figures_with_their_date_commit_and_machine(tmp_path):
+    figures = {"pipeline": {"overhead_ms_p50": 41.5}, "machine": {"cpus": 2}}
+    day = datetime.date(2031, 5, 4)
+    first = results.save(
+        figures, section="pipeline", command=["--only", "pipeline"], directory=tmp_path, today=day
+    )
+    again = results.save(figures, section="pipeline", command=[], directory=tmp_path, today=day)
+    every = results.save(figures, section=None, command=[], directory=tmp_path, today=day)
+    assert [path.name for path in (first, again, every)] == [
+        "2031-05-04-pipeline.json",
+        "2031-05-04-pipeline-2.json",  # never over an earlier run's file
+        "2031-05-04-all.json",
+    ]
+    saved = json.loads(first.read_text(encoding="utf-8"))
+    assert saved["figures"] == figures
+    assert saved["date"] == "2031-05-04"
+    assert saved["command"] == "python -m bench --only pipeline"
+    assert len(saved["commit"]) == 40  # this checkout's HEAD
+    assert isinstance(saved["uncommitted_changes"], bool)
+    assert set(saved["machine"]) == {"cpus", "load_average", "python_version"}
+    assert len(saved["machine"]["load_average"]) == 3
+
+
+def test_save_writes_what_the_run_printed(monkeypatch, tmp_path, capsys):
+    import bench.__main__
+    import bench.runner
+
+    figures = {"floors": {"critical_sum_ms": 12.5}, "machine": {"cpus": 2}}
+    monkeypatch.setattr(bench.runner, "run", lambda plan: figures)
+    monkeypatch.setattr(results, "RESULTS", tmp_path)
+    monkeypatch.setattr(results, "commit", lambda: {"commit": None, "uncommitted_changes": False})
+    monkeypatch.setattr(bench.__main__.signal, "signal", lambda *args: None)
+    assert main(["--quick", "--only", "floors", "--save"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    [path] = Path(tmp_path).glob(f"{datetime.date.today().isoformat()}-floors.json")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["figures"] == printed == figures
+    assert saved["command"] == "python -m bench --quick --only floors --save"
+    assert main(["--only", "floors"]) == 0  # without --save: nothing more written
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.slow  # asks git
+def test_results_are_kept_in_the_repository():
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "bench/results/2031-05-04-all.json"], cwd=ROOT
+    )
+    assert ignored.returncode == 1  # not ignored: results are committed

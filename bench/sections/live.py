@@ -1,4 +1,4 @@
-"""The ``live`` section: status events from the commit to a client (issue 14).
+"""The ``live`` section: status events from the commit to a client.
 
 One web process (gunicorn, one uvicorn worker, as ``run.py serve`` runs each)
 serves ``GET /api/adventures/{id}/events``; the bench process commits status
@@ -26,10 +26,12 @@ from typing import Any
 
 import httpx
 
-from .processes import BenchError, Child, free_port, start_web
-from .stats import distribution
+from ..processes import BenchError, Child, free_port, start_web
+from ..stats import distribution
 
 APP_NAME = "langlearn-bench-live"
+# Streams open at once (the target: 200 on one web process).
+STREAMS = 200
 READ_TIMEOUT = 30.0
 
 
