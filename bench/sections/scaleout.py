@@ -43,7 +43,7 @@ class GrantSampler:
             while True:
                 row = connection.execute(
                     "SELECT ARRAY(SELECT EXTRACT(EPOCH FROM c)::float8 FROM unnest(calls) c) "
-                    "FROM adventures_providerbudget WHERE provider = %s",
+                    "FROM worker_providerbudget WHERE provider = %s",
                     [self.provider],
                 ).fetchone()
                 if row:

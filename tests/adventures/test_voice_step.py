@@ -22,6 +22,7 @@ from adventures.models import Audio, Entry
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.stub import CHARS_PER_SECOND
+from worker.orm import db
 from worker.providers import VoicedSentences, voice_sentences
 
 from tests.support.audio import assert_sentences_tile_the_audio, wav_duration_ms
@@ -132,7 +133,7 @@ def test_the_step_stores_one_file_and_each_sentences_place(gemini, settings, mod
     entry = Entry.objects.select_related("adventure").get(id=entry.id)
 
     asyncio.run(steps.voice(entry, selectors.entry_passage(entry=entry)))
-    asyncio.run(steps.db(connections.close_all)())  # the ORM thread's own connection
+    asyncio.run(db(connections.close_all)())  # the ORM thread's own connection
 
     entry.refresh_from_db()
     stored = storages["audio"].open(entry.audio.file).read()
