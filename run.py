@@ -8,9 +8,10 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 - ``serve``: applies migrations and runs the web server and the Procrastinate
   worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
   is set. Ctrl-C stops both.
-- ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy`` and the pytest suite
-  (extra arguments go to pytest). ``test --fast`` leaves out the tests marked
-  ``slow`` (those that start the worker or other child processes).
+- ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy``, the docs build
+  (``mkdocs build --strict``) and the pytest suite (extra arguments go to pytest).
+  ``test --fast`` leaves out the tests marked ``slow`` (those that start the
+  worker or other child processes).
 - ``setup``: only installs.
 """
 
@@ -244,6 +245,10 @@ def test(pytest_args: list[str]) -> int:
             "tests",
             "run.py",
         ],
+        # The manual (mkdocs.yml, docs/): a broken link or anchor fails the
+        # build; the site goes to the git-ignored .site/. Not --quiet: it
+        # hides the warnings that --strict counts, and the build then passes.
+        [str(BIN / "mkdocs"), "build", "--strict"],
         [str(PYTHON), "-m", "pytest", *pytest_args],
     ]
     for step in steps:

@@ -2,6 +2,6 @@
 
 Starts what it measures on this machine (a throw-away database on the embedded
 PostgreSQL, gunicorn, the Procrastinate worker), prints one JSON object of
-figures and removes everything it started. The README's "Benchmarks" section
-explains how to read the figures.
+figures and removes everything it started. docs/benchmarks.md explains how to
+read the figures.
 """

@@ -32,11 +32,9 @@ class ASGIHandler(asgi.ASGIHandler):
     WhiteNoise (sync only) takes the chain back to the loop, and the view one
     more. Each is a thread wake-up; under load, a fraction of a millisecond.
     Every view of the API but the events stream is sync: those requests now
-    take 3 (measured with a probe during ``python -m bench --only pipeline``:
-    the decision reached its view 0.9 ms sooner and answered 1 ms sooner after
-    its commit; README "The pipeline's overhead"). Async views (the events
-    stream) take Django's async path, unchanged. The two chains are the same
-    ``MIDDLEWARE``, instantiated once per mode.
+    take 3 (docs/decisions/0008-asgi-one-thread-hop-per-sync-request.md).
+    Async views (the events stream) take Django's async path, unchanged. The
+    two chains are the same ``MIDDLEWARE``, instantiated once per mode.
     """
 
     def __init__(self) -> None:

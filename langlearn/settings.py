@@ -3,7 +3,7 @@
 Development defaults are embedded and safe (embedded PostgreSQL, stub providers,
 local file storage). With ``DEBUG`` false, secrets have no defaults: a missing
 ``SECRET_KEY`` stops the process at start-up instead of running insecurely.
-The README lists every variable.
+docs/settings.md lists every variable.
 """
 
 from __future__ import annotations

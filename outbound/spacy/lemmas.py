@@ -13,7 +13,7 @@ words that are capitalised only because they start a sentence (``El`` ->
 lemma is taken instead: French verbs and auxiliaries (``fr_core_news_sm``).
 
 Measured with ``python -m bench annotate`` on Universal Dependencies test
-splits: see "Lemma accuracy" in the README.
+splits: see "Lemma accuracy" in docs/language-data.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The benchmark's arithmetic, its command line, and its server without deferral.
 
 The runs themselves (``python -m bench --quick`` takes a few minutes) are left out
-of the suite; the README says how to run them.
+of the suite; docs/benchmarks.md says how to run them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The README's serve command, end to end: web + worker on one command, a
+"""`python3 run.py serve`, end to end: web + worker on one command, a
 database restart under them, and Ctrl-C stopping everything."""
 
 from __future__ import annotations
