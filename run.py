@@ -8,8 +8,9 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 - ``serve``: applies migrations and runs the web server and the Procrastinate
   worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
   is set. Ctrl-C stops both.
-- ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy``, the docs build
-  (``mkdocs build --strict``) and the pytest suite (extra arguments go to pytest).
+- ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy``, the import
+  contract (``lint-imports``), the docs build (``mkdocs build --strict``) and
+  the pytest suite (extra arguments go to pytest).
   ``test --fast`` leaves out the tests marked ``slow`` (those that start the
   worker or other child processes).
 - ``setup``: only installs.
@@ -155,7 +156,7 @@ def _run(host: str, port: str) -> int:
     web = _spawn(
         [
             str(BIN / "gunicorn"),
-            # ASGI (issue 14): uvicorn workers; sync views run in threads, the
+            # ASGI: uvicorn workers; sync views run in threads, the
             # events stream is async.
             "langlearn.asgi",
             "--worker-class",
@@ -242,9 +243,13 @@ def test(pytest_args: list[str]) -> int:
             "operations",
             "outbound",
             "vocabulary",
+            "worker",
             "tests",
             "run.py",
         ],
+        # The layers (pyproject.toml's import contract): an import that runs
+        # back up fails.
+        [str(BIN / "lint-imports")],
         # The manual (mkdocs.yml, docs/): a broken link or anchor fails the
         # build; the site goes to the git-ignored .site/. Not --quiet: it
         # hides the warnings that --strict counts, and the build then passes.

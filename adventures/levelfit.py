@@ -1,4 +1,4 @@
-"""Keeping a generated passage at the adventure's level (issue 17).
+"""Keeping a generated passage at the adventure's level.
 
 The generate step measures each passage with ``langlearn.levels`` (the bands,
 the level's band and what "clearly outside" means live there). The lemmas come

@@ -4,7 +4,7 @@ The database enforces the story's shape: entry positions are unique per
 adventure, choice indexes unique per entry, and an entry has at most one
 decision.
 
-**Branches** (issue 14) are entries generated ahead, one per choice of a
+**Branches** are entries generated ahead, one per choice of a
 complete entry, before the learner decides: ``Entry.branch_choice`` names the
 choice that leads to it and ``position`` stays NULL until a decision adopts it
 (it then takes the adventure's next position). NULLs never clash in the
@@ -90,7 +90,7 @@ class Entry(models.Model):
     translated_characters = models.PositiveIntegerField(default=0)
     audio_seconds = models.DecimalField(max_digits=9, decimal_places=3, default=0)
     # The learner's words the generator was asked to use (lemmas, due soonest
-    # first), and those the passage's tokens have as their lemma (issue 13).
+    # first), and those the passage's tokens have as their lemma.
     review_words = models.JSONField(default=list, blank=True)
     review_words_used = models.JSONField(default=list, blank=True)
     # How well the passage fits the adventure's level (``langlearn.levels``),
@@ -245,7 +245,7 @@ class Decision(models.Model):
 
 
 class EntryEvent(models.Model):
-    """One change of an entry's status, as the events stream sends it (issue 14).
+    """One change of an entry's status, as the events stream sends it.
 
     Written by ``adventures.services.lifecycle`` in the transaction that
     changed the status, which also sends it with PostgreSQL ``NOTIFY``. The id

