@@ -20,6 +20,6 @@ def db(function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     PostgreSQL drops connections (a restart, a failover) the next call
     reconnects. Each call is one short transaction while a job spends seconds
     waiting for providers, so the thread is not the bottleneck
-    (``docs/decisions/`` has the measurement).
+    (``docs/decisions/0004-one-orm-thread-per-worker.md``).
     """
     return sync_to_async(function, thread_sensitive=True)
