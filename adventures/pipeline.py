@@ -12,19 +12,20 @@ changes go through ``services``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from contextlib import AbstractAsyncContextManager
 from uuid import UUID
 
 from worker.locks import advisory_lock, uuid_key
 from worker.orm import db
+from worker.steps import side_by_side
 
 from . import selectors, services, steps
 
 logger = logging.getLogger(__name__)
 
 
-def entry_lock(entry_id: UUID):
+def entry_lock(entry_id: UUID) -> AbstractAsyncContextManager[bool]:
     """One run of an entry at a time, across every worker (``worker.locks``)."""
     return advisory_lock(uuid_key(entry_id))
 
@@ -50,18 +51,15 @@ async def run_entry_pipeline(*, adventure_id: UUID, entry_id: UUID, user_id: UUI
                 return
         else:
             passage = await db(selectors.entry_passage)(entry=entry)
-        pending = [
-            step(entry, passage)
-            for step, done in (
-                (steps.translate, entry.translated_at),
-                (steps.annotate, entry.annotated_at),
-                (steps.voice, entry.voiced_at),
+        await side_by_side(
+            *(
+                step(entry, passage)
+                for step, done in (
+                    (steps.translate, entry.translated_at),
+                    (steps.annotate, entry.annotated_at),
+                    (steps.voice, entry.voiced_at),
+                )
+                if done is None
             )
-            if done is None
-        ]
-        # A failing step does not cancel the others: what finished is kept
-        # for the retry.
-        for result in await asyncio.gather(*pending, return_exceptions=True):
-            if isinstance(result, BaseException):
-                raise result
+        )
         await db(services.entry_complete)(entry_id=entry.id)

@@ -10,7 +10,6 @@ and an advisory lock keeps a digest out of two runs at once (a worker's job and
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from outbound import factory
@@ -19,6 +18,7 @@ from outbound.roles import digest_problem
 from worker.locks import advisory_lock
 from worker.orm import db
 from worker.providers import annotate_sentences, call_provider, speak, translate_texts
+from worker.steps import side_by_side
 
 from . import digests
 from .models import Digest
@@ -49,19 +49,17 @@ async def _run(digest_id: int) -> None:
     if digest.generated_at is None:
         await write(digest)
     sentences = await db(digests.digest_sentences)(digest_id=digest.id)
-    pending = [
-        step(digest, sentences)
-        for step, done in (
-            (translate, digest.translated_at),
-            (annotate, digest.annotated_at),
-            (voice, digest.voiced_at),
+    await side_by_side(
+        *(
+            step(digest, sentences)
+            for step, done in (
+                (translate, digest.translated_at),
+                (annotate, digest.annotated_at),
+                (voice, digest.voiced_at),
+            )
+            if done is None
         )
-        if done is None
-    ]
-    # A failing step does not cancel the others: what finished is kept.
-    for result in await asyncio.gather(*pending, return_exceptions=True):
-        if isinstance(result, BaseException):
-            raise result
+    )
     await db(digests.digest_complete)(digest_id=digest.id)
 
 

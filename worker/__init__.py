@@ -6,6 +6,7 @@ digest).
 - ``providers``: ``call_provider`` (retries and the fleet-wide budgets of
   ``ratelimits``) and the provider roles asked on plain data (translate,
   annotate, voice and store);
+- ``steps``: a pipeline's independent steps run side by side;
 - ``locks``: PostgreSQL advisory locks, held by one session per process;
 - ``retry``: the jobs' retry strategy;
 - ``setup``: the worker's set-up, wired by ``PROCRASTINATE_ON_APP_READY``;
