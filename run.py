@@ -8,11 +8,12 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 - ``serve``: applies migrations and runs the web server and the Procrastinate
   worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
   is set. Ctrl-C stops both.
-- ``test``: runs ``ruff check``, ``ruff format --check``, ``mypy``, the import
-  contract (``lint-imports``), the docs build (``mkdocs build --strict``) and
-  the pytest suite (extra arguments go to pytest).
-  ``test --fast`` leaves out the tests marked ``slow`` (those that start the
-  worker or other child processes).
+- ``test``: runs ``ruff check``, ``ruff format --check``, the import contract
+  (``lint-imports``) and the docs build (``mkdocs build --strict``), then
+  ``mypy`` beside the pytest suite, which runs on two processes (extra
+  arguments go to pytest; ``-n 0`` runs it on one). ``test --fast`` leaves out
+  the tests marked ``slow`` (those that start the worker or other child
+  processes).
 - ``setup``: only installs.
 """
 
@@ -25,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -156,7 +158,7 @@ def _run(host: str, port: str) -> int:
     web = _spawn(
         [
             str(BIN / "gunicorn"),
-            # ASGI: uvicorn workers; sync views run in threads, the
+            # ASGI (issue 14): uvicorn workers; sync views run in threads, the
             # events stream is async.
             "langlearn.asgi",
             "--worker-class",
@@ -231,22 +233,9 @@ Press Ctrl-C to stop (running jobs finish first; Ctrl-C again to stop at once).
 def test(pytest_args: list[str]) -> int:
     if "--fast" in pytest_args:
         pytest_args = ["-m", "not slow", *(a for a in pytest_args if a != "--fast")]
-    steps = [
+    checks = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
-        [
-            str(BIN / "mypy"),
-            "accounts",
-            "adventures",
-            "langlearn",
-            "news",
-            "operations",
-            "outbound",
-            "vocabulary",
-            "worker",
-            "tests",
-            "run.py",
-        ],
         # The layers (pyproject.toml's import contract): an import that runs
         # back up fails.
         [str(BIN / "lint-imports")],
@@ -254,18 +243,52 @@ def test(pytest_args: list[str]) -> int:
         # build; the site goes to the git-ignored .site/. Not --quiet: it
         # hides the warnings that --strict counts, and the build then passes.
         [str(BIN / "mkdocs"), "build", "--strict"],
-        [str(PYTHON), "-m", "pytest", *pytest_args],
     ]
-    for step in steps:
-        print(
-            "->",
-            " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)),
-            flush=True,
-        )
+    mypy = [
+        str(BIN / "mypy"),
+        "accounts",
+        "adventures",
+        "langlearn",
+        "news",
+        "operations",
+        "outbound",
+        "vocabulary",
+        "worker",
+        "tests",
+        "run.py",
+    ]
+    # Two processes, a database each, whole files in pytest-django's order
+    # (tests/support/parallel.py); arguments after these win (-n 0: one process).
+    pytest = [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadfile", *pytest_args]
+    for step in checks:
+        _announce(step)
         code = subprocess.run(step, cwd=ROOT).returncode
         if code:
             return code
-    return 0
+    # mypy (most of a minute without its cache, as on a fresh checkout) runs
+    # beside the suite, which waits on its child processes much of the time;
+    # its report follows the suite's.
+    _announce(mypy, "(beside pytest; its report follows)")
+    with tempfile.TemporaryFile() as report:
+        checker = subprocess.Popen(mypy, cwd=ROOT, stdout=report, stderr=subprocess.STDOUT)
+        try:
+            _announce(pytest)
+            tests = subprocess.run(pytest, cwd=ROOT).returncode
+            checked = checker.wait()
+        finally:
+            if checker.poll() is None:
+                checker.kill()
+                checker.wait()
+        report.seek(0)
+        print("-> mypy:", flush=True)
+        sys.stdout.buffer.write(report.read())
+        sys.stdout.flush()
+    return checked or tests
+
+
+def _announce(step: list[str], note: str = "") -> None:
+    words = [Path(step[0]).name, *step[1:], *([note] if note else [])]
+    print("->", " ".join(words), flush=True)
 
 
 def main(argv: list[str]) -> int:

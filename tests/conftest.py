@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.support.api",
     "tests.support.worker",
     "tests.support.markers",
+    "tests.support.parallel",
 ]

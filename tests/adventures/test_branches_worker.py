@@ -64,8 +64,9 @@ def test_a_decision_while_its_branch_is_generating_adopts_it_as_it_runs(
 ):
     log = tmp_path / "calls.log"
     # Generations long enough that the decision below lands in them on a
-    # loaded machine too (the poll sees them all generating, then decides).
-    worker = start_worker(STUB_LATENCY_MS="generate=5000", STUB_CALL_LOG=str(log), **BRANCHES_ON)
+    # loaded machine too (the poll sees them all generating, then decides),
+    # such as one running the suite on two processes side by side.
+    worker = start_worker(STUB_LATENCY_MS="generate=10000", STUB_CALL_LOG=str(log), **BRANCHES_ON)
     learner = make_user()
     client = client_for(learner)
     adventure = client.post("/api/adventures", {"target_language": "es"}, format="json").json()

@@ -153,9 +153,14 @@ def test_a_passage_that_cannot_be_recorded_keeps_no_step_and_stops_them(settings
 
 
 def waiting_for_a_lock(session: psycopg.Connection) -> bool:
-    """Whether another session waits for a lock (``pg_locks`` is read live;
-    ``pg_stat_activity`` would be a snapshot taken once per transaction)."""
-    [(count,)] = session.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchall()
+    """Whether another session waits for a lock that ``session`` holds
+    (``pg_locks`` and ``pg_blocking_pids`` are read live; ``pg_stat_activity``
+    would be a snapshot taken once per transaction). Only ``session``'s own
+    locks count: other test runs share the server."""
+    [(count,)] = session.execute(
+        "SELECT count(*) FROM pg_locks "
+        "WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+    ).fetchall()
     return count > 0
 
 

@@ -6,21 +6,22 @@ from __future__ import annotations
 import http.client as http_client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 from django.conf import settings
-from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from adventures.models import Entry
@@ -73,15 +74,34 @@ def embedded_data_dir() -> Path:
     return Path(settings.EMBEDDED_DB_DIR)
 
 
-def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_path):
-    data_dir = embedded_data_dir()
-    truncate_jobs()
+@pytest.fixture
+def own_data_dir() -> Iterator[Path]:
+    """A data folder beside the suite's (the server's own user must reach it)
+    for an embedded server of a test's own, stopped and removed afterwards."""
+    (ROOT / ".data").mkdir(exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="test-serve-", dir=ROOT / ".data"))
+    yield path
+    embedded_pg.stop(path / "postgres")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_path, own_data_dir):
+    """On an embedded server of its own: the suite's (which other test
+    processes use meanwhile) is never stopped."""
+    data_dir = own_data_dir / "postgres"
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen(
         [sys.executable, "run.py", "serve"],
         cwd=ROOT,
-        env=subprocess_env(tmp_path, PORT=str(port), WORKER_POLLING_INTERVAL="0.5"),
+        env=subprocess_env(
+            tmp_path,
+            PORT=str(port),
+            WORKER_POLLING_INTERVAL="0.5",
+            LANGLEARN_DATA_DIR=str(own_data_dir),
+            DATABASE_URL="",
+            DATABASE_NAME="langlearn",
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -112,7 +132,6 @@ def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_pat
             assert body["detail"] == "The service is briefly unavailable. Please try again."
         finally:
             embedded_pg.ensure_running(data_dir, recheck=True)
-            connection.close()
         # Queued work carries on once the database is back: the worker
         # reconnects, or run.py starts it again if it gave up.
         play()

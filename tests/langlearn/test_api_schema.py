@@ -115,6 +115,7 @@ def test_schemathesis_finds_no_schema_violations(tmp_path: Path):
             THROTTLE_REGISTER="100000/hour",
             THROTTLE_LOGIN="100000/minute",
             THROTTLE_ADVENTURE_CREATE="100000/hour",
+            DJANGO_SETTINGS_MODULE="tests.support.fast_hasher_settings",
         ),
         tmp_path / "gunicorn.log",
     )

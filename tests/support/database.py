@@ -1,5 +1,10 @@
 """The test database: the embedded PostgreSQL is stopped again if this test
-run started it; ``truncate_jobs`` empties Procrastinate's tables."""
+run started it; ``truncate_jobs`` empties Procrastinate's tables.
+
+Under pytest-xdist each worker has a database of its own on the one server
+(pytest-django names them ``test_langlearn_gw0``, ...); the server is the
+controller's to start and to stop, once for the whole run.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,14 @@ def _embedded_dir() -> Path | None:
     return Path(settings.EMBEDDED_DB_DIR)
 
 
+def _xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     data_dir = _embedded_dir()
+    if _xdist_worker(session.config):
+        return
     session.config.stash[_STARTED_BY_US] = bool(
         data_dir and not (data_dir / "postmaster.pid").exists()
     )
@@ -31,6 +42,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Leave the machine as the run found it: a server that was running (a
     developer's) keeps running; one the tests started is stopped."""
     data_dir = _embedded_dir()
+    if _xdist_worker(session.config):
+        return
     if data_dir and session.config.stash.get(_STARTED_BY_US, False):
         from langlearn import embedded_pg
 
