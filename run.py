@@ -158,7 +158,7 @@ def _run(host: str, port: str) -> int:
     web = _spawn(
         [
             str(BIN / "gunicorn"),
-            # ASGI (issue 14): uvicorn workers; sync views run in threads, the
+            # ASGI: uvicorn workers; sync views run in threads, the
             # events stream is async.
             "langlearn.asgi",
             "--worker-class",
