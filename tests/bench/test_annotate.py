@@ -39,6 +39,7 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow  # the annotator over five treebank slices: seconds
 def test_every_language_is_measured_on_all_and_content_words(capsys):
     args = [f"--treebank={language}={path}" for language, path in TREEBANKS.items()]
     code, out, err = _run(capsys, *args)
