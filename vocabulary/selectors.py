@@ -7,6 +7,7 @@ on what "the same lemma" means.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
@@ -28,15 +29,18 @@ def word_list(
     user: User,
     language: str | None = None,
     status: str | None = None,
+    statuses: Collection[str] | None = None,
     due: bool | None = None,
 ) -> QuerySet[Word]:
-    """``due``: True, the words due for review now (``learning``, card due);
-    False, all the others."""
+    """``statuses``: the words with any of these; ``due``: True, the words due
+    for review now (``learning``, card due); False, all the others."""
     words = Word.objects.filter(user=user)
     if language is not None:
         words = words.filter(language=language)
     if status is not None:
         words = words.filter(status=status)
+    if statuses is not None:
+        words = words.filter(status__in=statuses)
     if due is not None:
         is_due = Q(status=Word.Status.LEARNING, card__due__lte=timezone.now())
         words = words.filter(is_due) if due else words.exclude(is_due)

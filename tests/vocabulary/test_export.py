@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import sqlite3
@@ -64,7 +65,7 @@ def notes_of(apkg: bytes, tmp_path: Path) -> list[tuple[str, list[str], str]]:
 
 
 def test_the_anki_deck_is_a_zip_with_a_note_per_word(api, words, tmp_path):
-    response = api.get(URL, {"language": "es", "format": "apkg"})
+    response = api.get(URL, {"language": "es", "format": "apkg", "status": "learning,known"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/apkg"
@@ -90,12 +91,75 @@ def test_exporting_again_keeps_the_deck_and_note_ids(api, words, tmp_path):
     second = api.get(URL, {"language": "es", "format": "apkg"}).content
     before = {guid for guid, _, _ in notes_of(first, tmp_path)}
     after = {guid for guid, _, _ in notes_of(second, tmp_path)}
-    assert len(after) == 4
-    assert before < after  # Anki updates the three notes it has and adds one
+    assert len(after) == 3
+    assert before < after  # Anki updates the two notes it has and adds one
+
+
+def rows_of(apkg: bytes, tmp_path: Path, table: str) -> list[tuple[object, ...]]:
+    with zipfile.ZipFile(io.BytesIO(apkg)) as archive:
+        (tmp_path / "rows.anki2").write_bytes(archive.read("collection.anki2"))
+    connection = sqlite3.connect(tmp_path / "rows.anki2")
+    try:
+        return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+    finally:
+        connection.close()
+
+
+def test_a_note_is_stamped_with_its_words_last_change_not_the_export(api, words, tmp_path):
+    changed = datetime.datetime(2026, 3, 1, 12, 0, 30, tzinfo=datetime.UTC)
+    created = datetime.datetime(2026, 2, 1, 9, 0, 0, 123000, tzinfo=datetime.UTC)
+    Word.objects.filter(lemma="pescador").update(created_at=created, updated_at=changed)
+
+    apkg = api.get(URL, {"language": "es", "format": "apkg"}).content
+
+    notes = {row[1]: row for row in rows_of(apkg, tmp_path, "notes")}
+    pescador = next(row for row in notes.values() if row[6].startswith("pescador"))
+    assert pescador[0] == int(created.timestamp() * 1000)  # id
+    assert pescador[3] == int(changed.timestamp())  # mod
+    (card,) = [row for row in rows_of(apkg, tmp_path, "cards") if row[1] == pescador[0]]
+    assert card[0] == pescador[0]
+    assert card[4] == int(changed.timestamp())
+
+
+def test_an_unchanged_word_exports_the_same_rows(api, words, tmp_path):
+    first = api.get(URL, {"language": "es", "format": "apkg"}).content
+    Word.objects.create(user=words[0].user, language="es", lemma="llave")
+    second = api.get(URL, {"language": "es", "format": "apkg"}).content
+
+    for table in ("notes", "cards"):
+        before = rows_of(first, tmp_path, table)
+        after = rows_of(second, tmp_path, table)
+        assert len(after) == len(before) + 1
+        assert set(before) < set(after)
+    assert rows_of(first, tmp_path, "col") == rows_of(second, tmp_path, "col")
+
+
+def test_changing_a_word_changes_its_notes_mod_only(api, words, tmp_path):
+    Word.objects.update(updated_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    first = {
+        row[1]: row
+        for row in rows_of(
+            api.get(URL, {"language": "es", "format": "apkg"}).content, tmp_path, "notes"
+        )
+    }
+    faro = Word.objects.get(id=words[1].id)
+    faro.translation = "The lighthouse"
+    faro.save()
+    second = {
+        row[1]: row
+        for row in rows_of(
+            api.get(URL, {"language": "es", "format": "apkg"}).content, tmp_path, "notes"
+        )
+    }
+
+    changed = [guid for guid in first if first[guid] != second[guid]]
+    assert len(changed) == 1
+    assert second[changed[0]][3] == int(faro.updated_at.timestamp())
+    assert second[changed[0]][3] > first[changed[0]][3]
 
 
 def test_the_csv_is_escaped_and_holds_only_your_words(api, words):
-    response = api.get(URL, {"language": "es", "format": "csv"})
+    response = api.get(URL, {"language": "es", "format": "csv", "status": "learning,known"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -119,6 +183,31 @@ def test_the_export_filters_by_status(api, words):
     response = api.get(URL, {"language": "es", "format": "csv", "status": "known"})
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert [row[0] for row in rows[1:]] == ["mar"]
+
+
+@pytest.mark.parametrize("format_", ["csv", "apkg"])
+def test_known_and_ignored_words_are_left_out_unless_asked_for(api, words, format_, tmp_path):
+    Word.objects.create(user=words[0].user, language="es", lemma="Juan", status="ignored")
+
+    def lemmas(query: dict[str, str]) -> list[str]:
+        body = api.get(URL, {"language": "es", "format": format_, **query}).content
+        if format_ == "csv":
+            return [row[0] for row in csv.reader(io.StringIO(body.decode()))][1:]
+        return [fields[0] for _, fields, _ in notes_of(body, tmp_path)]
+
+    assert lemmas({}) == ["pescador", "faro"]
+    assert lemmas({"status": "learning,known,ignored"}) == ["pescador", "faro", "mar", "Juan"]
+    assert lemmas({"status": "ignored, known"}) == ["mar", "Juan"]
+
+
+def test_an_unknown_status_is_named_in_the_400(api, words):
+    response = api.get(URL, {"language": "es", "format": "csv", "status": "learning,nuevo"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": [
+            "Unknown status 'nuevo': give some of learning, known, ignored, separated by commas."
+        ]
+    }
 
 
 def test_an_export_without_words_is_an_empty_deck(api, tmp_path):
@@ -147,6 +236,8 @@ def notes_of_any(apkg: bytes, tmp_path: Path) -> int:
         ({"language": "es", "format": "xlsx"}, "format"),
         ({"language": "es", "format": "json"}, "format"),
         ({"language": "es", "format": "apkg", "status": "new"}, "status"),
+        ({"language": "es", "format": "apkg", "status": ""}, "status"),
+        ({"language": "es", "format": "csv", "status": "learning,"}, "status"),
     ],
 )
 def test_bad_input_is_a_400_in_json(api, query, field):

@@ -321,12 +321,22 @@ class WordExportApi(APIView):
             help_text="apkg: an Anki deck (a note per word: lemma, the sentence you met it in, "
             "its translation); csv: lemma, status, sentence, translation, saved_at.",
         )
-        status = serializers.ChoiceField(
-            choices=Word.Status.choices,
+        status = serializers.CharField(
             required=False,
-            help_text="Only the words with this status; all your words in the language "
-            "unless given.",
+            help_text="Comma-separated statuses of the words to export, e.g. "
+            "`learning,known`; one of learning, known, ignored each. Default: `learning` "
+            "only (the words you are learning; known and ignored words only when asked for).",
         )
+
+        def validate_status(self, value: str) -> list[str]:
+            statuses = [part.strip() for part in value.split(",")]
+            unknown = [part for part in statuses if part not in Word.Status.values]
+            if unknown:
+                raise serializers.ValidationError(
+                    f"Unknown status {', '.join(map(repr, unknown))}: give some of "
+                    f"{', '.join(Word.Status.values)}, separated by commas."
+                )
+            return sorted(set(statuses))
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -337,6 +347,14 @@ class WordExportApi(APIView):
         },
         summary="Download your words as an Anki deck or CSV (400: a bad language, format "
         "or status)",
+        description="The Anki deck is made to be imported again and again. Each note's "
+        "modification time is its word's last change here (its status, sentence or "
+        "translation), not the time of the export, and Anki updates a note it has only when "
+        "the imported one is newer: a word unchanged since your last import keeps the edits "
+        "you made to its note in Anki; a word changed since updates the note (fields and "
+        "status tag). Notes are matched by an id from the word, so none is added twice. "
+        "Scheduling and review history are never in the file: Anki keeps its own. Words you "
+        "deleted here stay in Anki.",
     )
     def get(self, request: AuthedRequest) -> HttpResponse:
         filters = self.FilterSerializer(data=request.query_params.dict())
@@ -344,7 +362,9 @@ class WordExportApi(APIView):
         data = filters.validated_data
         language = data["language"]
         words = selectors.word_list(
-            user=request.user, language=language, status=data.get("status")
+            user=request.user,
+            language=language,
+            statuses=data.get("status", [Word.Status.LEARNING]),
         ).order_by("created_at", "id")
         if data["format"] == "apkg":
             body: bytes | str = export.apkg(words, user_id=request.user.id, language=language)
