@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -36,6 +41,35 @@ from .serializers import (
 )
 
 BIGINT_MAX = 2**63 - 1
+
+
+_STATUS = f"({'|'.join(Word.Status.values)})"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": f"^ *{_STATUS} *(, *{_STATUS} *)*$",
+        "example": "learning,known",
+    }
+)
+class StatusListField(serializers.Field):
+    """Word statuses separated by commas, as a sorted list without repeats."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if not isinstance(data, str) or not data.strip():
+            raise serializers.ValidationError("Give some of the statuses, separated by commas.")
+        statuses = [part.strip() for part in data.split(",")]
+        unknown = [part for part in statuses if part not in Word.Status.values]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown status {', '.join(map(repr, unknown))}: give some of "
+                f"{', '.join(Word.Status.values)}, separated by commas."
+            )
+        return sorted(set(statuses))
+
+    def to_representation(self, value: list[str]) -> str:
+        return ",".join(value)
 
 
 class AuthedRequest(Request):
@@ -321,22 +355,12 @@ class WordExportApi(APIView):
             help_text="apkg: an Anki deck (a note per word: lemma, the sentence you met it in, "
             "its translation); csv: lemma, status, sentence, translation, saved_at.",
         )
-        status = serializers.CharField(
+        status = StatusListField(
             required=False,
             help_text="Comma-separated statuses of the words to export, e.g. "
             "`learning,known`; one of learning, known, ignored each. Default: `learning` "
             "only (the words you are learning; known and ignored words only when asked for).",
         )
-
-        def validate_status(self, value: str) -> list[str]:
-            statuses = [part.strip() for part in value.split(",")]
-            unknown = [part for part in statuses if part not in Word.Status.values]
-            if unknown:
-                raise serializers.ValidationError(
-                    f"Unknown status {', '.join(map(repr, unknown))}: give some of "
-                    f"{', '.join(Word.Status.values)}, separated by commas."
-                )
-            return sorted(set(statuses))
 
     @extend_schema(
         parameters=[FilterSerializer],
