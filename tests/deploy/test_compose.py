@@ -228,6 +228,7 @@ def test_dev_stack_mounts_the_source_and_reloads_on_change(stacks):
         "operations",
         "outbound",
         "vocabulary",
+        "worker",
     }
 
 
