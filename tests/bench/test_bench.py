@@ -241,7 +241,16 @@ def test_production_settings_keep_the_real_connector():
     assert isinstance(app.connector, DjangoConnector)
 
 
-PRODUCT = ("accounts", "adventures", "vocabulary", "news", "operations", "outbound", "langlearn")
+PRODUCT = (
+    "accounts",
+    "adventures",
+    "vocabulary",
+    "news",
+    "operations",
+    "outbound",
+    "worker",
+    "langlearn",
+)
 
 
 def test_the_benchmark_reaches_the_product_only_through_its_public_surfaces():
