@@ -12,6 +12,14 @@ import pytest
 
 from outbound.spacy.client import SpacyAnnotator
 from outbound.spacy.training.command import main as train
+from outbound.spacy.training.treebank import (
+    Sentence,
+    Word,
+    feature_accuracy,
+    merged,
+    read,
+    verb_features,
+)
 
 from tests.support.processes import ROOT
 
@@ -30,6 +38,8 @@ def test_a_model_trained_by_the_command_is_what_the_annotator_loads(capsys, tmp_
     assert summary["training_sentences"] == 100
     assert 0 < summary["held_out_pos_accuracy"] <= 1
     assert 0 < summary["held_out_lemma_accuracy"]["content"] <= 1
+    assert 0 < summary["held_out_morph_accuracy"] <= 1
+    assert set(summary["held_out_verb_feature_accuracy"]) == {"Mood", "Tense", "VerbForm", "all"}
     table = json.loads((out / "lemmas.json").read_text(encoding="utf-8"))
     assert table["lemmas"]
     assert table["contractions"]["del"] == ["del", "ADP"]
@@ -37,6 +47,53 @@ def test_a_model_trained_by_the_command_is_what_the_annotator_loads(capsys, tmp_
     assert [token.text for token in tokens] == ["Vino", "del", "pueblo", "."]
     assert all(token.pos for token in tokens)  # the trained tagger's, not blank
     assert tokens[1].lemma == "del"  # the contraction, left whole, as such
+    labels = SpacyAnnotator(shipped=tmp_path)._pipeline("es")[0].get_pipe("morphologizer").labels
+    # POS and verb features only: no person, number or gender, nor features of nouns
+    assert "Mood=Ind|POS=VERB|Tense=Pres|VerbForm=Fin" in labels
+    assert not [label for label in labels if "Number=" in label or "Gender=" in label]
+    assert not [label for label in labels if "POS=NOUN|" in label]
+
+
+def test_only_the_verb_features_of_verbs_and_auxiliaries_are_learnt():
+    full = "Mood=Sub|Number=Sing|Person=2|Tense=Pres|VerbForm=Fin"
+    assert verb_features("VERB", full) == "Mood=Sub|Tense=Pres|VerbForm=Fin"
+    assert verb_features("AUX", "Gender=Fem|Tense=Past|VerbForm=Part|Voice=Pass") == (
+        "Tense=Past|VerbForm=Part|Voice=Pass"
+    )
+    assert verb_features("NOUN", "Gender=Masc|Number=Sing") == ""
+    assert verb_features("ADJ", "Tense=Past|VerbForm=Part") == ""  # a participle read as such
+    assert verb_features("VERB", "_") == ""
+
+
+def test_a_contraction_merged_whole_keeps_the_features_of_its_verb(tmp_path):
+    treebank = tmp_path / "t.conllu"
+    treebank.write_text(
+        "1-3\tdárselo\t_\t_\t_\t_\t_\t_\t_\t_\n"
+        "1\tdar\tdar\tVERB\t_\tVerbForm=Inf\t0\troot\t_\t_\n"
+        "2\tse\tél\tPRON\t_\tCase=Dat|Person=3\t1\tiobj\t_\t_\n"
+        "3\tlo\tél\tPRON\t_\tCase=Acc|Gender=Masc\t1\tobj\t_\t_\n"
+        "\n",
+        encoding="utf-8",
+    )
+    [sentence] = read(treebank)
+    assert [(w.form, w.feats) for w in sentence.words] == [
+        ("dar", "VerbForm=Inf"),
+        ("se", ""),
+        ("lo", ""),
+    ]
+    assert merged(sentence) == [Word("dárselo", "dar", "VERB", "VerbForm=Inf")]
+    assert merged(Sentence(sentence.words, [])) is None
+
+
+def test_verb_features_are_scored_on_verbs_with_none_where_the_gold_has_none():
+    pairs = [
+        ("Mood=Sub|Tense=Pres|VerbForm=Fin", "Mood=Ind|Tense=Pres|VerbForm=Fin"),
+        ("VerbForm=Inf", "VerbForm=Inf"),
+        ("VerbForm=Inf", ""),  # read as a noun
+        ("Tense=Past|VerbForm=Part|Voice=Pass", "Tense=Past|VerbForm=Part"),
+    ]
+    assert feature_accuracy(pairs) == {"Mood": 0.75, "Tense": 1.0, "VerbForm": 0.75, "all": 0.25}
+    assert feature_accuracy([]) == {"Mood": None, "Tense": None, "VerbForm": None, "all": None}
 
 
 @pytest.mark.parametrize(

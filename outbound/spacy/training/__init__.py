@@ -5,8 +5,9 @@ LANG --train FILE ... --dev FILE`` writes ``outbound/spacy/models/LANG/``
 A model is two things the annotator (``outbound/spacy/client.py``) loads together:
 
 - a small spaCy pipeline, a CNN over hashed word features and a
-  ``morphologizer`` that predicts the Universal POS tag of each word (no
-  morphological features: the POS is all the lemmas need; ``tagger.py``);
+  ``morphologizer`` that predicts the Universal POS tag of each word and, of
+  verbs and auxiliaries only, the features Mood, Tense, VerbForm and Voice (no
+  others: a small label set; ``tagger.py``, ``treebank.verb_features``);
 - ``lemmas.json``: the treebanks' lemma per (lower-cased word, POS) where it is
   not what ``simplemma`` gives, and the contractions (``del``, ``du``,
   ``della``, ``do``, ``im``) with the lemma and POS a learner should see when

@@ -98,8 +98,11 @@ def main(argv: list[str]) -> int:
     )
     if args.out.exists():
         shutil.rmtree(args.out)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     nlp.meta["name"] = f"langlearn_{args.language}"
-    nlp.meta["description"] = "POS tagger for the langlearn annotator (outbound/spacy/training)"
+    nlp.meta["description"] = (
+        "POS and verb-feature tagger for the langlearn annotator (outbound/spacy/training)"
+    )
     nlp.meta["sources"] = [{"name": Path(f).name} for f in [*args.train, args.dev]]
     nlp.to_disk(args.out)
     # the held-out sentences stay out of the table too: the suite's slices
@@ -107,6 +110,8 @@ def main(argv: list[str]) -> int:
     lemmas = table.lemma_table(args.language, train, dev[: -args.hold_out])
     checked = table.held_out_lemmas(args.language, nlp, lemmas, held)
     log(f"held-out lemma accuracy {checked}")
+    features = tagger.held_out_features(nlp, held)
+    log(f"held-out verb feature accuracy {features}")
     (args.out / "lemmas.json").write_text(
         json.dumps(lemmas, ensure_ascii=False, sort_keys=True, indent=0), encoding="utf-8"
     )
@@ -115,8 +120,10 @@ def main(argv: list[str]) -> int:
         "language": args.language,
         "out": str(args.out),
         "training_sentences": len(train),
-        "held_out_pos_accuracy": round(best, 4),
+        "held_out_pos_accuracy": round(best["pos"], 4),
+        "held_out_morph_accuracy": round(best["morph"], 4),
         "held_out_lemma_accuracy": checked,
+        "held_out_verb_feature_accuracy": features,
         "epochs": epochs,
         "lemma_entries": len(lemmas["lemmas"]),
         "contractions": len(lemmas["contractions"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,13 @@ FUNCTION = frozenset({"ADP", "DET", "PRON", "CCONJ", "SCONJ", "PART", "AUX"})
 # (what learners tap). ``python -m bench annotate`` scores the same way.
 UNSCORED = frozenset({"PUNCT", "SYM", "NUM", "X"})
 CONTENT = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+# The morphology the tagger learns: these features of verbs and auxiliaries
+# (the mood, tense, verb form and voice a difficulty measure asks about), none
+# of other words nor others of theirs (person, number, gender: a small label
+# set). ``python -m bench annotate`` scores the first three.
+VERBAL = frozenset({"VERB", "AUX"})
+VERB_FEATURES = ("Mood", "Tense", "VerbForm", "Voice")
+SCORED_FEATURES = ("Mood", "Tense", "VerbForm")
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,7 @@ class Word:
     form: str
     lemma: str
     upos: str
+    feats: str = ""  # the verb features kept (``verb_features``), "" for others
 
 
 @dataclass(frozen=True)
@@ -52,10 +61,46 @@ def read(path: Path) -> list[Sentence]:
                 spans.append((int(first) - 1, int(last) - 1, columns[1]))
                 continue
             upos = RENAMED.get(columns[3], columns[3])
-            words.append(Word(columns[1], columns[2], upos))
+            words.append(Word(columns[1], columns[2], upos, verb_features(upos, columns[5])))
     if words:
         sentences.append(Sentence(words, spans))
     return sentences
+
+
+def verb_features(upos: str, feats: str) -> str:
+    """The FEATS a tagger learns (``VERB_FEATURES`` of verbs and auxiliaries),
+    in their CoNLL-U order: ``Mood=Sub|Number=Sing|Person=2|Tense=Pres|VerbForm=Fin``
+    of ``vengas`` -> ``Mood=Sub|Tense=Pres|VerbForm=Fin``; "" for other words."""
+    if upos not in VERBAL:
+        return ""
+    return "|".join(pair for pair in feats.split("|") if pair.split("=")[0] in VERB_FEATURES)
+
+
+def feature(feats: str, name: str) -> str:
+    """The value of one feature in a FEATS string, "" where it has none."""
+    for pair in feats.split("|"):
+        key, _, value = pair.partition("=")
+        if key == name:
+            return value
+    return ""
+
+
+def feature_accuracy(pairs: Iterable[tuple[str, str]]) -> dict[str, float | None]:
+    """How often each of ``SCORED_FEATURES`` is right, over (gold, predicted)
+    FEATS of the words the gold tags VERB or AUX: right when both give the same
+    value or neither gives one (``Mood`` of an infinitive). ``all``: the
+    features of ``VERB_FEATURES`` all right."""
+    pairs = list(pairs)
+    scores: dict[str, float | None] = {}
+    for name in SCORED_FEATURES:
+        right = sum(feature(gold, name) == feature(found, name) for gold, found in pairs)
+        scores[name] = round(right / len(pairs), 4) if pairs else None
+    whole = sum(
+        all(feature(gold, name) == feature(found, name) for name in VERB_FEATURES)
+        for gold, found in pairs
+    )
+    scores["all"] = round(whole / len(pairs), 4) if pairs else None
+    return scores
 
 
 def head(parts: list[Word]) -> Word:
@@ -63,24 +108,21 @@ def head(parts: list[Word]) -> Word:
     return next((part for part in parts if part.upos not in FUNCTION), parts[0])
 
 
-def merged(sentence: Sentence) -> tuple[list[str], list[str]] | None:
-    """The words and tags as the tokeniser sees them: contractions whole, with
-    the POS of their lexical part (``dárselo`` VERB, ``del`` ADP)."""
+def merged(sentence: Sentence) -> list[Word] | None:
+    """The words as the tokeniser sees them: contractions whole, with the POS
+    and features of their lexical part (``dárselo`` VERB, ``del`` ADP)."""
     if not sentence.contractions:
         return None
     starts = {first: (last, surface) for first, last, surface in sentence.contractions}
-    words: list[str] = []
-    tags: list[str] = []
+    words: list[Word] = []
     index = 0
     while index < len(sentence.words):
         if index in starts:
             last, surface = starts[index]
-            parts = sentence.words[index : last + 1]
-            words.append(surface)
-            tags.append(head(parts).upos)
+            lexical = head(sentence.words[index : last + 1])
+            words.append(Word(surface, lexical.lemma, lexical.upos, lexical.feats))
             index = last + 1
         else:
-            words.append(sentence.words[index].form)
-            tags.append(sentence.words[index].upos)
+            words.append(sentence.words[index])
             index += 1
-    return words, tags
+    return words
