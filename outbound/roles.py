@@ -171,6 +171,10 @@ class AnnotatedToken:
     lemma: str
     pos: str  # Universal POS tag, or "" where the pipeline has none
     sentence: int  # index of the sentence it belongs to
+    # Universal Dependencies FEATS ("Mood=Sub|Tense=Pres|VerbForm=Fin"), "" where
+    # none: the shipped models give Mood, Tense, VerbForm and Voice of verbs and
+    # auxiliaries only; a pipeline SPACY_MODELS names gives what it predicts.
+    morph: str = ""
 
 
 class Annotator(Protocol):

@@ -1,11 +1,13 @@
 """spaCy, offline: the language's tagger shipped in ``models/LANG/`` (trained
 from Universal Dependencies train/dev data by ``python -m
 outbound.spacy.training``), or a trained pipeline ``SPACY_MODELS`` names
-instead, else a blank pipeline that only tokenises. Lemmas come from
-``outbound.spacy.lemmas``: the shipped lemma table by word and POS, then
-simplemma. Contractions the tokeniser leaves whole (``del``, ``du``, ``della``,
-``do``, ``im``) are looked up as such; a verb with its clitics (``dárselo``)
-gets the verb's lemma. German content words take HanTa's lemma
+instead, else a blank pipeline that only tokenises. The tagger gives each word
+its POS and its morphology (``AnnotatedToken.morph``, the UD FEATS: the
+shipped models' mood, tense, verb form and voice of verbs and auxiliaries).
+Lemmas come from ``outbound.spacy.lemmas``: the shipped lemma table by word and
+POS, then simplemma. Contractions the tokeniser leaves whole (``del``, ``du``,
+``della``, ``do``, ``im``) are looked up as such; a verb with its clitics
+(``dárselo``) gets the verb's lemma. German content words take HanTa's lemma
 (``outbound.spacy.german``).
 
 It is the real annotator and also what runs "stubbed": it needs no network and
@@ -101,12 +103,15 @@ class SpacyAnnotator:
                 if token.is_space:
                     continue
                 pos = token.pos_ or _lexical_pos(token)
+                morph = str(token.morph)
                 sentence_start = first_word and token.is_alpha
                 first_word = first_word and not token.is_alpha
                 contraction = table.contractions.get(token.text.lower()) if whole_tokens else None
                 if contraction is not None and contraction[1] == "ADP" and pos in _NOT_ADP:
                     contraction = None  # the pronoun or article it also is: "vou nos ver"
                 if contraction is not None:
+                    if contraction[1] != pos:
+                        morph = ""  # the features of another reading of it
                     lemma, pos = contraction
                 else:
                     lemma = lemmas.lemma(
@@ -119,7 +124,11 @@ class SpacyAnnotator:
                     )
                     if hanta and pos not in german.OWN and any(c.isalpha() for c in token.text):
                         lemma = hanta[token.i]
-                tokens.append(AnnotatedToken(text=token.text, lemma=lemma, pos=pos, sentence=index))
+                tokens.append(
+                    AnnotatedToken(
+                        text=token.text, lemma=lemma, pos=pos, sentence=index, morph=morph
+                    )
+                )
         return tokens
 
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from outbound.spacy.client import SpacyAnnotator
+from outbound.spacy.training.treebank import feature
 
 
 def annotate(annotator: SpacyAnnotator, sentences: list[str], language: str) -> dict[str, tuple]:
@@ -63,6 +64,10 @@ def test_a_configured_french_model_gives_real_parts_of_speech():
     assert tokens["sur"][1] == "ADP"
     # French verbs and auxiliaries take the model's lemma (better than simplemma's).
     assert tokens["sont"][:2] == ("être", "AUX")
+    # and its morphology, all of its features
+    morph = morphology(annotator, "Ils sont venus hier.", "fr")
+    assert feature(morph["sont"], "Mood") == "Ind"
+    assert feature(morph["sont"], "Person") == "3"
 
 
 @pytest.mark.parametrize(
@@ -151,3 +156,71 @@ def test_punctuation_and_numbers_are_their_own_lemma(lookup):
     assert tokens["25"][:2] == ("25", "NUM")
     assert tokens["¿"][:2] == ("¿", "PUNCT")
     assert tokens["años"][0] == "año"
+
+
+def morphology(annotator: SpacyAnnotator, sentence: str, language: str) -> dict[str, str]:
+    tokens = asyncio.run(annotator.annotate([sentence], language=language))
+    return {token.text: token.morph for token in tokens}
+
+
+def _missed(reason: str) -> pytest.MarkDecorator:
+    """A form the shipped model gets wrong (strict: if it gets it, say so here)."""
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+# The Spanish model learns from 1,250 sentences (UD_Spanish-GSD dev) with about
+# 100 subjunctives, none in the second person: it finds 15 of the 64 of the
+# GSD test split (recall 0.23), 14 of its 20 conditionals. More data (the
+# treebank's train split) is the likely cure: a larger hash table got
+# "viajaría" and lost "tuviera".
+SPANISH_SUBJUNCTIVE = _missed("es: Mood=Sub recall 0.23 on the GSD test split; read as Ind")
+SPANISH_CONDITIONAL = _missed("es: read as a noun (-ría: categoría, mayoría); Cnd recall 0.70")
+# French: 260 simple pasts in training, mostly "fut", "agit", "furent"; 3rd
+# person -a is the present's "a", "va".
+PASSE_SIMPLE = _missed("fr: read as the present; finite Past recall 0.80 on GSD test (10)")
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "word", "expected"),
+    [
+        pytest.param(
+            "es", "Quiero que vengas.", "vengas", {"Mood": "Sub"}, marks=SPANISH_SUBJUNCTIVE
+        ),
+        pytest.param(
+            "es",
+            "Si tuviera dinero, viajaría.",
+            "tuviera",
+            {"Mood": "Sub"},
+            marks=SPANISH_SUBJUNCTIVE,
+        ),
+        pytest.param(
+            "es",
+            "Si tuviera dinero, viajaría.",
+            "viajaría",
+            {"Mood": "Cnd"},
+            marks=SPANISH_CONDITIONAL,
+        ),
+        pytest.param(
+            "fr",
+            "Il parla longtemps.",
+            "parla",
+            {"Tense": "Past", "VerbForm": "Fin"},
+            marks=PASSE_SIMPLE,
+        ),
+        ("de", "Wenn ich Zeit hätte, würde ich kommen.", "hätte", {"Mood": "Sub"}),  # Konjunktiv II
+        ("it", "Penso che sia vero.", "sia", {"Mood": "Sub"}),
+        ("pt", "Espero que você venha.", "venha", {"Mood": "Sub"}),
+    ],
+)
+def test_verbs_carry_their_mood_tense_and_form(lookup, language, sentence, word, expected):
+    morph = morphology(lookup, sentence, language)[word]
+    assert {name: feature(morph, name) for name in expected} == expected, morph
+
+
+def test_only_verbs_and_auxiliaries_carry_features(lookup):
+    tokens = asyncio.run(lookup.annotate(["Los pescadores han vuelto al puerto."], language="es"))
+    morph = {token.text: (token.pos, token.morph) for token in tokens}
+    assert morph["han"] == ("AUX", "Mood=Ind|Tense=Pres|VerbForm=Fin")
+    assert feature(morph["vuelto"][1], "VerbForm") == "Part"
+    for word in ("Los", "pescadores", "al", "puerto", "."):
+        assert morph[word][1] == "", word
