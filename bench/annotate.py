@@ -1,14 +1,19 @@
 """``python -m bench annotate --treebank es=FILE.conllu ...``: how often the
-annotator's lemma is the one a Universal Dependencies treebank gives.
+annotator's lemma is the one a Universal Dependencies treebank gives, and its
+POS and verb features.
 
 The annotator is fed the treebank's gold words, sentence by sentence (its own
 tokenisation is not measured), and each word's lemma is compared with the gold
 lemma, case-insensitively. Words the treebank tags PUNCT, SYM, NUM or X are not
 scored. Accuracy is given on all scored words and on content words (NOUN,
-VERB, ADJ, ADV: what learners tap). Words per second is the annotator's own
-speed on this machine (one process; spaCy runs on one core here), words per CPU
-second the same per second of the process's CPU time (the per-core speed,
-whatever else the machine is running).
+VERB, ADJ, ADV: what learners tap). POS accuracy is on every word. Verb
+features: on the words the treebank tags VERB or AUX, how often the annotator's
+Mood, Tense and VerbForm are the treebank's (the same value, or none where it
+has none), how often Mood, Tense, VerbForm and Voice all are, and the recall
+of each value (how many of the treebank's ``Mood=Sub`` the annotator finds).
+Words per second is the annotator's own speed on this machine (one process;
+spaCy runs on one core here), words per CPU second the same per second of the
+process's CPU time (the per-core speed, whatever else the machine is running).
 
 One JSON object on stdout; progress on stderr; bad arguments or unreadable
 files: a message and exit status 2.
@@ -27,7 +32,14 @@ from pathlib import Path
 
 from langlearn import languages
 from outbound.spacy.client import SpacyAnnotator
-from outbound.spacy.training.treebank import CONTENT, UNSCORED
+from outbound.spacy.training.treebank import (
+    CONTENT,
+    UNSCORED,
+    VERBAL,
+    feature_accuracy,
+    value_recall,
+    verb_features,
+)
 
 
 class TreebankError(ValueError):
@@ -39,6 +51,7 @@ class Word:
     form: str
     lemma: str
     upos: str
+    feats: str = ""  # the verb features scored (``verb_features``), "" for others
 
 
 def read_conllu(path: Path) -> Iterator[list[Word]]:
@@ -68,7 +81,9 @@ def read_conllu(path: Path) -> Iterator[list[Word]]:
                 continue
             if not word_id.isdigit():
                 raise TreebankError(f"{path}:{number}: bad word id {word_id!r}")
-            sentence.append(Word(form=columns[1], lemma=columns[2], upos=columns[3]))
+            upos = columns[3]
+            feats = verb_features(upos, columns[5])
+            sentence.append(Word(form=columns[1], lemma=columns[2], upos=upos, feats=feats))
     if sentence:
         yield sentence
 
@@ -78,8 +93,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m bench annotate",
         description=(
             "Lemma accuracy of the annotator on Universal Dependencies treebanks "
-            "(gold words in, lemmas compared case-insensitively), and its speed; "
-            "print one JSON object."
+            "(gold words in, lemmas compared case-insensitively), its POS and verb "
+            "feature accuracy, and its speed; print one JSON object."
         ),
     )
     parser.add_argument(
@@ -153,6 +168,12 @@ def evaluate(
         raise TreebankError(f"{path}: the annotator returned {len(tokens)} words for {len(gold)}")
     scored = content = right = content_right = 0
     wrong: Counter[tuple[str, str, str]] = Counter()
+    pos_right = sum(token.pos == word.upos for word, token in zip(gold, tokens, strict=True))
+    verbs = [
+        (word.feats, token.morph)
+        for word, token in zip(gold, tokens, strict=True)
+        if word.upos in VERBAL
+    ]
     for word, token in zip(gold, tokens, strict=True):
         if word.upos in UNSCORED:
             continue
@@ -177,6 +198,11 @@ def evaluate(
             "all": round(right / scored, 4) if scored else None,
             "content": round(content_right / content, 4) if content else None,
         },
+        "pos_accuracy": round(pos_right / len(gold), 4),
+        "verbs": len(verbs),
+        "verb_feature_accuracy": feature_accuracy(verbs),
+        # of the verbs the treebank gives a value (Mood=Sub), how many the annotator does
+        "verb_feature_recall": value_recall(verbs),
         "words_per_second": round(len(gold) / seconds) if seconds else None,
         # per second of CPU time: the per-core figure, whatever else the machine runs
         "words_per_cpu_second": round(len(gold) / cpu_seconds) if cpu_seconds else None,
@@ -195,7 +221,9 @@ def main(argv: list[str]) -> int:
             log(f"failed: {exc}")
             return 2
         log(
-            f"{language}: {json.dumps(result['accuracy'])}, {result['words_per_second']} words/s, "
+            f"{language}: lemmas {json.dumps(result['accuracy'])}, POS {result['pos_accuracy']}, "
+            f"verb features {json.dumps(result['verb_feature_accuracy'])}, "
+            f"{result['words_per_second']} words/s, "
             f"{result['words_per_cpu_second']} words per CPU second"
         )
     print(json.dumps({"models": args.models, "languages": figures}, indent=2))

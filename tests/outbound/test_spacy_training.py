@@ -18,6 +18,7 @@ from outbound.spacy.training.treebank import (
     feature_accuracy,
     merged,
     read,
+    value_recall,
     verb_features,
 )
 
@@ -94,6 +95,15 @@ def test_verb_features_are_scored_on_verbs_with_none_where_the_gold_has_none():
     ]
     assert feature_accuracy(pairs) == {"Mood": 0.75, "Tense": 1.0, "VerbForm": 0.75, "all": 0.25}
     assert feature_accuracy([]) == {"Mood": None, "Tense": None, "VerbForm": None, "all": None}
+    assert value_recall(pairs) == {
+        "Mood=Sub": 0.0,
+        "Tense=Past": 1.0,
+        "Tense=Pres": 1.0,
+        "VerbForm=Fin": 1.0,
+        "VerbForm=Inf": 0.5,
+        "VerbForm=Part": 1.0,
+        "Voice=Pass": 0.0,
+    }
 
 
 @pytest.mark.parametrize(

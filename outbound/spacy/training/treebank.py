@@ -103,6 +103,22 @@ def feature_accuracy(pairs: Iterable[tuple[str, str]]) -> dict[str, float | None
     return scores
 
 
+def value_recall(pairs: Iterable[tuple[str, str]]) -> dict[str, float]:
+    """For each value of ``VERB_FEATURES`` the gold gives (``Mood=Sub``), how
+    often the prediction gives it too: the rarer forms (subjunctive,
+    conditional, passive) a per-feature accuracy hides."""
+    seen: dict[str, int] = {}
+    right: dict[str, int] = {}
+    for gold, found in pairs:
+        for name in VERB_FEATURES:
+            value = feature(gold, name)
+            if value:
+                key = f"{name}={value}"
+                seen[key] = seen.get(key, 0) + 1
+                right[key] = right.get(key, 0) + (feature(found, name) == value)
+    return {key: round(right[key] / seen[key], 4) for key in sorted(seen)}
+
+
 def head(parts: list[Word]) -> Word:
     """The lexical part of a contraction (``dar`` of ``dárselo``), else its first."""
     return next((part for part in parts if part.upos not in FUNCTION), parts[0])
