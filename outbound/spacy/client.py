@@ -98,11 +98,13 @@ class SpacyAnnotator:
         tokens: list[AnnotatedToken] = []
         for index, doc in enumerate(docs):
             first_word = True  # each doc is one sentence
-            hanta = german.lemmas([token.text for token in doc]) if language == "de" else []
+            hanta = german.analyse([token.text for token in doc]) if language == "de" else []
             for token in doc:
                 if token.is_space:
                     continue
                 pos = token.pos_ or _lexical_pos(token)
+                if hanta and hanta[token.i][1] == "NE" and pos in german.NAME_FROM:
+                    pos = "PROPN"
                 morph = str(token.morph)
                 sentence_start = first_word and token.is_alpha
                 first_word = first_word and not token.is_alpha
@@ -123,7 +125,7 @@ class SpacyAnnotator:
                         table=table,
                     )
                     if hanta and pos not in german.OWN and any(c.isalpha() for c in token.text):
-                        lemma = hanta[token.i]
+                        lemma = hanta[token.i][0]
                 tokens.append(
                     AnnotatedToken(
                         text=token.text, lemma=lemma, pos=pos, sentence=index, morph=morph
