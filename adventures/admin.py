@@ -22,6 +22,7 @@ from procrastinate.contrib.django.models import (
     ProcrastinateWorker,
 )
 
+from langlearn import difficulty
 from outbound import factory
 
 from . import weaving
@@ -256,7 +257,7 @@ class EntryAdmin(admin.ModelAdmin):
         "steps",
         "review_share",
         "is_final",
-        "level_fit_percent",
+        "level_estimate_display",
         "error_excerpt",
         "updated_at",
     )
@@ -291,13 +292,17 @@ class EntryAdmin(admin.ModelAdmin):
             "Level fit",
             {
                 "fields": (
+                    "level_estimate_display",
+                    "level_reasons",
+                    "level_regenerated",
                     "level_fit_percent",
                     "level_content_lemmas",
                     "level_words_above",
-                    "level_regenerated",
                 ),
-                "description": "How the passage fits the adventure's level: the share of its "
-                "content lemmas within the level's frequency band (langlearn/levels.py).",
+                "description": "How hard the passage is for the adventure's level: its "
+                "estimated CEFR level and what puts it above (langlearn/difficulty); and the "
+                "share of its content lemmas within the level's frequency band "
+                "(langlearn/levels.py).",
             },
         ),
         (
@@ -326,6 +331,7 @@ class EntryAdmin(admin.ModelAdmin):
         "audio_player",
         "review_share",
         "jobs",
+        "level_estimate_display",
         "level_fit_percent",
         "branch_state",
     )
@@ -366,6 +372,15 @@ class EntryAdmin(admin.ModelAdmin):
         if share is None or entry.annotated_at is None:
             return "—"
         return f"{len(entry.review_words_used)}/{len(entry.review_words)} ({share:.0%})"
+
+    @admin.display(description="estimated level", ordering="level_estimate")
+    def level_estimate_display(self, entry: Entry) -> str:
+        if entry.level_estimate is None:
+            return "-"
+        level = entry.adventure.level
+        verdict = "too hard" if difficulty.too_hard(entry.level_estimate, level) else "on level"
+        named = difficulty.level_name(entry.level_estimate)
+        return f"{named} ({entry.level_estimate:.1f}): {verdict} for {level}"
 
     @admin.display(description="level fit", ordering="level_fit")
     def level_fit_percent(self, entry: Entry) -> str:

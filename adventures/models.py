@@ -93,8 +93,9 @@ class Entry(models.Model):
     # first), and those the passage's tokens have as their lemma.
     review_words = models.JSONField(default=list, blank=True)
     review_words_used = models.JSONField(default=list, blank=True)
-    # How well the passage fits the adventure's level (``langlearn.levels``),
-    # measured when it is generated; null until then.
+    # How hard the passage is for the adventure's level (``langlearn.difficulty``)
+    # and the share of its content lemmas within the level's frequency band
+    # (``langlearn.levels``), measured when it is generated; null until then.
     level_fit = models.FloatField(
         null=True, blank=True, help_text="Share of its content lemmas within the level's band."
     )
@@ -103,7 +104,17 @@ class Entry(models.Model):
         default=list, blank=True, help_text="Content lemmas above the level, rarest first."
     )
     level_regenerated = models.BooleanField(
-        default=False, help_text="Clearly above its level, so the generator was asked once more."
+        default=False, help_text="Too hard for its level, so the generator was asked once more."
+    )
+    level_estimate = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Estimated CEFR level, 1.0 (A1) to 6.0 (C2) (langlearn.difficulty).",
+    )
+    level_reasons = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What puts it above its level: words, verb forms, sentence length.",
     )
     # Branches: the choice this entry follows (kept once adopted), and when a
     # decision for another choice dropped it while its job was still running.

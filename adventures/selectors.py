@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from langlearn import levels
+from langlearn import difficulty, levels
 from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
@@ -275,29 +275,49 @@ class LevelFitFigures:
 
     language: str
     level: str
-    measured: int  # entries whose fit was measured
-    on_level: int  # of them, on level (``levels.ON_LEVEL_SHARE``)
+    measured: int  # entries whose level was measured
+    on_level: int  # of them, not too hard for it (``difficulty.too_hard``)
     regenerated: int  # of them, asked for once more
-    mean_fit: float | None
+    mean_estimate: float | None  # ``difficulty``'s estimate, 1.0 (A1) .. 6.0 (C2)
+    mean_fit: float | None  # the share of content lemmas within the level's band
 
     @property
     def on_level_share(self) -> float | None:
         return self.on_level / self.measured if self.measured else None
 
+    @property
+    def reask_rate(self) -> float | None:
+        return self.regenerated / self.measured if self.measured else None
+
+
+def _too_hard() -> Q:
+    """Entries whose estimate is too hard for their adventure's level."""
+    condition = Q(pk__in=[])
+    for level, number in difficulty.LEVEL_NUMBER.items():
+        floor = number + difficulty.model.REASK_MARGIN
+        condition |= Q(adventure__level=level, level_estimate__gte=floor)
+    return condition
+
 
 def level_fit_figures(*, since: datetime | None = None) -> list[LevelFitFigures]:
     """Per target language and level, in one query: the entries measured
-    (generated since ``since``, if given) and how many were on level."""
+    (generated since ``since``, if given), how many were on level and how
+    many were asked for once more. Entries measured before the estimate
+    existed count as on level by their band share, as they were then."""
     entries = Entry.objects.filter(level_content_lemmas__isnull=False)
     if since is not None:
         entries = entries.filter(generated_at__gte=since)
-    on_level = Q(level_fit__gte=levels.ON_LEVEL_SHARE) | Q(level_fit__isnull=True)
+    by_share = Q(level_fit__gte=levels.ON_LEVEL_SHARE) | Q(level_fit__isnull=True)
+    on_level = (Q(level_estimate__isnull=False) & ~_too_hard()) | (
+        Q(level_estimate__isnull=True) & by_share
+    )
     rows = (
         entries.values("adventure__target_language", "adventure__level")
         .annotate(
             measured=Count("id"),
             on_level=Count("id", filter=on_level),
             regenerated=Count("id", filter=Q(level_regenerated=True)),
+            mean_estimate=Avg("level_estimate"),
             mean_fit=Avg("level_fit"),
         )
         .order_by("adventure__target_language", "adventure__level")
@@ -309,6 +329,7 @@ def level_fit_figures(*, since: datetime | None = None) -> list[LevelFitFigures]
             measured=row["measured"],
             on_level=row["on_level"],
             regenerated=row["regenerated"],
+            mean_estimate=row["mean_estimate"],
             mean_fit=row["mean_fit"],
         )
         for row in rows

@@ -38,7 +38,7 @@ async def generate(entry: Entry) -> Passage:
         entry=entry,
         passage=fitted.passage,
         review_words=request.review_words,
-        level_fit=fitted.fit,
+        level=fitted.measured,
         regenerated=fitted.regenerated,
     )
 

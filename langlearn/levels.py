@@ -1,4 +1,4 @@
-"""CEFR levels and how well a passage's words fit one: THE place for the numbers.
+"""CEFR levels, and the frequency band of a word at each: one figure of a passage's vocabulary.
 
 **Frequency bands.** A word's band comes from the Zipf frequency of its lemma
 in the target language, as ``wordfreq`` gives it (``zipf_frequency``; its data
@@ -27,20 +27,15 @@ de 4.74/4.47/4.28/4.20/4.13; it 4.79/4.51/4.32/4.23/4.15; pt 4.79/4.50/4.30/
 4.22/4.14), so one table, their mean, serves them all: ``BAND_FLOORS``. A lemma
 is *within* a level when its band is at most ``LEVEL_BANDS[level]``.
 
-**Fit.** Only content lemmas count (NOUN, VERB, ADJ, ADV: what learners tap;
-with no tagger, any word that is not in spaCy's stop-word list and is not
-capitalised mid-sentence), each distinct lemma once. An entry's fit is the
-share of them within its level. It is *on level* at ``ON_LEVEL_SHARE`` or
-more, and *clearly outside* its level below ``CLEARLY_OFF_SHARE`` with at
-least ``CLEARLY_OFF_MIN_WORDS`` lemmas above the level: a text needs 95-98 %
-of its running words known to be read without help (Laufer 1989; Hu & Nation
-2000); function words, about half of the running words, are nearly all in band
-1, so 90 % of the content lemmas within the level is the target, and fewer than
-75 % (about 88 % of running words, well under 95 %) is far from it. The floor
-of three words keeps a theme's own words ("faro", "pescador" in a story about
-a lighthouse) from counting as a failure by themselves. A passage can only be
-*above* its level here: LLMs overshoot the requested level, and a too-easy
-passage is not regenerated.
+**The band share**, one figure of a passage's vocabulary (the estimate of
+how hard a passage is lives in ``langlearn.difficulty``): only content lemmas
+count (NOUN, VERB, ADJ, ADV: what learners tap; with no tagger, any word that
+is not in spaCy's stop-word list and is not capitalised mid-sentence), each
+distinct lemma once; the share is how many of them are within the level's
+band. Entries measured before the estimate existed were *on level* at
+``ON_LEVEL_SHARE`` or more (a text needs 95-98 % of its running words known to
+be read without help: Laufer 1989; Hu & Nation 2000; function words, about
+half of the running words, are nearly all in band 1).
 """
 
 from __future__ import annotations
@@ -78,10 +73,6 @@ BAND_LEMMAS = {1: 1500, 2: 2500, 3: 3500, 4: 4000, 5: 4500, 6: None}
 LEVEL_BANDS = {"A1": 1, "A2": 2, "B1": 3, "B2": 4, "C1": 5, "C2": 6}
 
 ON_LEVEL_SHARE = 0.90
-CLEARLY_OFF_SHARE = 0.75
-CLEARLY_OFF_MIN_WORDS = 3
-# Words named to the generator when it is asked once more, at most.
-MAX_NAMED_WORDS = 12
 
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _NOT_WORDS = frozenset({"PUNCT", "SYM", "NUM", "X", "SPACE"})
@@ -187,6 +178,7 @@ class Word:
     lemma: str
     pos: str
     sentence: int
+    morph: str = ""  # Universal Dependencies features ("Mood=Sub|Tense=Pres"), if known
 
 
 @dataclass(frozen=True)
@@ -203,18 +195,6 @@ class LevelFit:
     @property
     def on_level(self) -> bool:
         return self.share is None or self.share >= ON_LEVEL_SHARE
-
-    @property
-    def clearly_off(self) -> bool:
-        share = self.share
-        return (
-            share is not None
-            and share < CLEARLY_OFF_SHARE
-            and len(self.above) >= CLEARLY_OFF_MIN_WORDS
-        )
-
-    def better_than(self, other: LevelFit) -> bool:
-        return (self.share or 1.0) > (other.share or 1.0)
 
 
 def content_bands(words: Iterable[Word], *, language: str) -> list[int | None]:

@@ -347,6 +347,8 @@ SPECTACULAR_SETTINGS = {
         "LemmaStatusEnum": "vocabulary.models.LemmaStatus",
         # An adventure's target_language and a word's language take the same codes.
         "TargetLanguageEnum": [language.code for language in languages.target_languages()],
+        # An adventure's level, and a passage's estimated level.
+        "LevelEnum": "langlearn.levels.CefrLevel",
     },
 }
 

@@ -40,9 +40,11 @@ class GenerationRequest:
     # Lemmas the learner is learning, due for review soonest first: the passage
     # should use them naturally (in whatever form the sentence needs).
     review_words: list[str] = field(default_factory=list)
-    # Words of an earlier attempt above the learner's level (``langlearn.levels``):
-    # when set, the passage is being asked for once more, without them.
+    # Words and verb forms of an earlier attempt above the learner's level
+    # (``langlearn.difficulty``): when set, the passage is being asked for once
+    # more, without them.
     off_level_words: tuple[str, ...] = ()
+    off_level_constructions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

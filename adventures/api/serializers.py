@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from adventures.models import Adventure, Audio, Choice, Entry, Sentence, Token
-from langlearn import levels
+from langlearn import difficulty, levels
 from outbound import factory
 from vocabulary.models import LemmaStatus
 
@@ -109,24 +109,66 @@ class AudioSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class LevelFitSerializer(serializers.Serializer):
-    """How the passage fits the adventure's level (``langlearn.levels``), and
-    how much of it the requesting learner already knows."""
+class ConstructionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text='The verb form, e.g. "present subjunctive".')
+    level = serializers.ChoiceField(
+        choices=levels.LEVELS, help_text="The level at which it is taught."
+    )
+    words = serializers.ListField(
+        child=serializers.CharField(), help_text="The passage's words in that form."
+    )
 
-    fit = serializers.FloatField(
+
+class LevelReasonsSerializer(serializers.Serializer):
+    """What puts the passage above the adventure's level (``langlearn.difficulty``)."""
+
+    words = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Content lemmas past the level's vocabulary, rarest first (names, numbers, "
+        "the learner's review words and the theme's words are never counted).",
+    )
+    constructions = ConstructionSerializer(
+        many=True, help_text="Verb forms taught after the level, the most advanced first."
+    )
+    sentence_length = serializers.FloatField(help_text="Words per sentence.")
+    subordinate_clauses = serializers.FloatField(help_text="Subordinate clauses per sentence.")
+    vocabulary_rank = serializers.IntegerField(
         allow_null=True,
-        help_text="Share of the passage's content lemmas within the level's frequency band "
-        "(null without content words).",
+        help_text="The frequency rank a reader must know to know 90 % of the content words.",
+    )
+
+
+class LevelFitSerializer(serializers.Serializer):
+    """How hard the passage is for the adventure's level (``langlearn.difficulty``),
+    and how much of it the requesting learner already knows."""
+
+    estimate = serializers.FloatField(
+        allow_null=True,
+        help_text="Estimated CEFR level, 1.0 (A1) to 6.0 (C2); null for passages measured "
+        "before the estimate existed.",
+    )
+    estimated_level = serializers.ChoiceField(
+        choices=levels.LEVELS, allow_null=True, help_text="The estimate, rounded to a level."
+    )
+    reasons = LevelReasonsSerializer(
+        allow_null=True, help_text="What puts it above the level (null before the estimate)."
     )
     on_level = serializers.BooleanField(
-        help_text=f"fit is at least {levels.ON_LEVEL_SHARE:.0%} (or there is nothing to measure)."
+        help_text=f"Not too hard for the level: the estimate is less than "
+        f"{difficulty.model.REASK_MARGIN} above it."
+    )
+    fit = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of the passage's distinct content lemmas within the level's frequency "
+        "band (one figure of the vocabulary; null without content words).",
     )
     content_lemmas = serializers.IntegerField(help_text="Distinct content lemmas measured.")
     words_above = serializers.ListField(
-        child=serializers.CharField(), help_text="The lemmas above the level, rarest first."
+        child=serializers.CharField(),
+        help_text="The content lemmas past the level's vocabulary, rarest first.",
     )
     regenerated = serializers.BooleanField(
-        help_text="The first passage was clearly above the level, so it was asked for once more."
+        help_text="The first passage was too hard for the level, so it was asked for once more."
     )
     known_share = serializers.FloatField(
         allow_null=True,
@@ -218,9 +260,17 @@ class EntrySerializer(serializers.ModelSerializer):
                 status = word.status if word else LemmaStatus.NEW
                 lemmas.setdefault(token.lemma.lower(), status)
         statuses = list(lemmas.values())
+        estimate = entry.level_estimate
+        if estimate is None:  # measured by the frequency bands alone
+            on_level = entry.level_fit is None or entry.level_fit >= levels.ON_LEVEL_SHARE
+        else:
+            on_level = not difficulty.too_hard(estimate, entry.adventure.level)
         return {
+            "estimate": estimate,
+            "estimated_level": None if estimate is None else difficulty.level_name(estimate),
+            "reasons": entry.level_reasons or None,
+            "on_level": on_level,
             "fit": entry.level_fit,
-            "on_level": entry.level_fit is None or entry.level_fit >= levels.ON_LEVEL_SHARE,
             "content_lemmas": entry.level_content_lemmas,
             "words_above": entry.level_words_above,
             "regenerated": entry.level_regenerated,

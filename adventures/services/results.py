@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from django.db import connection, transaction
@@ -22,6 +23,9 @@ from outbound.roles import AnnotatedToken, GeneratedPassage
 from .. import weaving
 from ..models import Adventure, Choice, Entry, Sentence, Token
 from ..selectors import Passage
+
+if TYPE_CHECKING:
+    from ..levelfit import Measured
 
 TITLE_LENGTH = 200
 
@@ -41,7 +45,7 @@ def entry_record_generation(
     entry: Entry,
     passage: GeneratedPassage,
     review_words: list[str] | None = None,
-    level_fit: levels.LevelFit | None = None,
+    level: Measured | None = None,
     regenerated: bool = False,
 ) -> Passage:
     """The passage, its choices and what the LLM billed; the story's title
@@ -69,7 +73,7 @@ def entry_record_generation(
         review_words=list(review_words or []),
         review_words_used=[],
         updated_at=now,
-        **_level_fields(level_fit, regenerated),
+        **_level_fields(level, regenerated),
     )
     if entry.position == 1 and passage.title:
         Adventure.objects.filter(id=entry.adventure_id).update(
@@ -78,14 +82,16 @@ def entry_record_generation(
     return stored
 
 
-def _level_fields(fit: levels.LevelFit | None, regenerated: bool) -> dict:
-    if fit is None:
+def _level_fields(measured: Measured | None, regenerated: bool) -> dict:
+    if measured is None:
         return {}
     return {
-        "level_fit": fit.share,
-        "level_content_lemmas": fit.content_lemmas,
-        "level_words_above": fit.above,
+        "level_fit": measured.fit.share,
+        "level_content_lemmas": measured.fit.content_lemmas,
+        "level_words_above": measured.estimate.words_above(measured.level),
         "level_regenerated": regenerated,
+        "level_estimate": measured.estimate.value,
+        "level_reasons": measured.estimate.reasons(measured.level),
     }
 
 

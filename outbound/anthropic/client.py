@@ -136,6 +136,26 @@ def passage_tool(
     }
 
 
+def off_level_instruction(request: GenerationRequest, level: str) -> str:
+    """What asking once more says: the earlier draft's words and verb forms
+    above the learner's level."""
+    parts = [
+        "Keep to the learner's level: an earlier draft of this passage was too hard for "
+        f"CEFR {level}."
+    ]
+    if request.off_level_words:
+        parts.append(
+            f"It used words too rare for the level ({', '.join(request.off_level_words)}): "
+            "do not use them; say it with common, everyday words instead."
+        )
+    if request.off_level_constructions:
+        parts.append(
+            "It used verb forms taught after the level "
+            f"({', '.join(request.off_level_constructions)}): use simpler ones."
+        )
+    return " ".join(parts)
+
+
 def build_prompt(request: GenerationRequest) -> str:
     language = languages.name(request.target_language)
     level = request.level.upper()
@@ -161,12 +181,8 @@ def build_prompt(request: GenerationRequest) -> str:
         )
     if request.review_words:
         lines.append(review_words_instruction(request.review_words, level))
-    if request.off_level_words:
-        lines.append(
-            "Keep to the learner's level: an earlier draft of this passage used words "
-            f"too rare for CEFR {level} ({', '.join(request.off_level_words)}). Do not use "
-            "them; say it with common, everyday words instead."
-        )
+    if request.off_level_words or request.off_level_constructions:
+        lines.append(off_level_instruction(request, level))
     if request.is_final:
         lines.append(
             "This is the final passage: bring the story to a satisfying conclusion. "

@@ -107,13 +107,10 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
 
         # What went out: the model, the DeepL target, the voice.
         assert claude.requests[0].json()["model"] == "claude-haiku-5-5"  # the default
-        # The first passage was clearly above A2 (langlearn/levels.py), so the
-        # model was asked once more, naming the rare words; its answer was no
-        # better, so the first passage was kept, and both calls were paid for.
-        assert len(claude.requests) == 2
-        again = claude.requests[1].json()["messages"][0]["content"]
-        assert "too rare for CEFR A2" in again
-        assert "pescador" in again
+        # The passage is plainly A2 (langlearn/difficulty): not asked for again.
+        assert len(claude.requests) == 1
+        assert first["level"]["on_level"] is True
+        assert first["level"]["regenerated"] is False
         translate = next(r for r in deepl.requests if r.path == "/v2/translate")
         assert translate.json()["target_lang"] == "EN-GB"
         assert "Kore" in gemini.requests[0].body.decode()
@@ -144,8 +141,8 @@ def test_a_story_completes_on_the_real_clients(start_worker, settings):
     costs = adventure_costs(Adventure.objects.get(id=adventure["id"]))
     entries = Entry.objects.filter(adventure_id=adventure["id"])
     assert costs.entries == 2
-    assert costs.llm_output_tokens == 3 * 164  # the first passage was asked for twice
-    assert costs.llm_input_tokens == sum(e.llm_input_tokens for e in entries) > 1200
+    assert costs.llm_output_tokens == 2 * 164  # one call per passage
+    assert costs.llm_input_tokens == sum(e.llm_input_tokens for e in entries) > 600
     assert costs.translated_characters == sum(e.translated_characters for e in entries) > 100
     assert costs.audio_seconds == sum(
         Decimal(e.audio.duration_ms) / 1000 for e in entries.select_related("audio")

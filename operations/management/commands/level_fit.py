@@ -9,16 +9,18 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from adventures import selectors
-from langlearn import levels
+from langlearn import difficulty, levels
 from operations.cli import duration, to_json
 
 
 class Command(BaseCommand):
     help = (
         "Show, per target language and CEFR level, how many generated entries were "
-        f"on level (at least {levels.ON_LEVEL_SHARE:.0%} of their content lemmas within the "
-        "level's frequency band, langlearn/levels.py), how many were asked for once more, "
-        "and the mean fit. Exit status: 0 on success, 1 if the database cannot be read."
+        "on level (their estimated difficulty less than "
+        f"{difficulty.model.REASK_MARGIN} level above it, langlearn/difficulty), how many "
+        "were asked for once more (the re-ask rate), their mean estimate (1.0 = A1 .. "
+        "6.0 = C2) and their mean share of content lemmas within the level's frequency band. "
+        "Exit status: 0 on success, 1 if the database cannot be read."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,27 +49,44 @@ class Command(BaseCommand):
                 "on_level": row.on_level,
                 "on_level_share": _round(row.on_level_share),
                 "regenerated": row.regenerated,
+                "reask_rate": _round(row.reask_rate),
+                "mean_estimate": _round(row.mean_estimate),
                 "mean_fit": _round(row.mean_fit),
             }
             for row in figures
         ]
         if options["json"]:
             self.stdout.write(
-                to_json({"on_level_share_target": levels.ON_LEVEL_SHARE, "rows": rows})
+                to_json(
+                    {
+                        "reask_margin": difficulty.model.REASK_MARGIN,
+                        "on_level_share_target": levels.ON_LEVEL_SHARE,
+                        "rows": rows,
+                    }
+                )
             )
             return
         if not rows:
             self.stdout.write("No measured entries yet.")
             return
-        self.stdout.write("language level  measured  on level  asked again  mean fit")
-        for row in rows:
-            share = row["on_level_share"]
-            mean = row["mean_fit"]
+        self.stdout.write(
+            "language level  measured  on level  asked again  mean estimate  mean fit"
+        )
+        for figure in figures:
             self.stdout.write(
-                f"{row['language']:<8} {row['level']:<6} {row['measured']:>9} "
-                f"{row['on_level']:>6} {share:>4.0%} {row['regenerated']:>11} "
-                + (f"{mean:>9.0%}" if mean is not None else f"{'-':>9}")
+                f"{figure.language:<8} {figure.level:<6} {figure.measured:>9} "
+                f"{figure.on_level:>5} {_percent(figure.on_level_share):>4} "
+                f"{figure.regenerated:>6} {_percent(figure.reask_rate):>4} "
+                f"{_number(figure.mean_estimate):>14} {_percent(figure.mean_fit):>9}"
             )
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _round(value: float | None) -> float | None:
