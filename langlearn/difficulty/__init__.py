@@ -104,7 +104,7 @@ def estimate(words: list[levels.Word], *, language: str, exclude: Iterable[str] 
     verbs = grammar.verb_uses(words, language)
     sentences = len({word.sentence for word in words}) or 1
     running = sum(1 for word in words if any(c.isalpha() for c in word.text))
-    subordinate = sum(1 for word in words if word.pos == "SCONJ")
+    subordinate = grammar.subordinate_clauses(words, language)
     figures = features(
         [word.rank for word in counted],
         [len(word.text) for word in counted],

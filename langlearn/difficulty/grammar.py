@@ -156,7 +156,7 @@ TABLES: dict[str, tuple[Construction, ...]] = {
             forms="würde würdest würden würdet hätte hättest hätten hättet wäre wärst wären "
             "wärt könnte könntest könnten müsste müsstest müssten dürfte dürften",
         ),
-        _c("Konjunktiv I", 4, "Mood=Sub"),
+        _c("Konjunktiv I", 4, "Mood=Sub", forms="sei seiest seien"),
         _c("Konjunktiv II", 3, "VerbForm=Inf", auxiliary="werden", auxiliary_features="Mood=Sub"),
         _c("future", 3, "VerbForm=Inf", auxiliary="werden"),
         _c(
@@ -261,3 +261,53 @@ def _builds(words: list[levels.Word], index: int, reach: int) -> bool:
 
 
 CLAUSE_ENDS = frozenset({",", ";", ":", "\u2014", "\u2013"})  # and em and en dashes
+
+
+# Relative pronouns, a relative clause's mark where it follows a comma (the
+# tagger gives them as PRON or DET; no parser tells a relative "que" from the
+# conjunction elsewhere).
+RELATIVES = {
+    "es": frozenset(
+        {"que", "quien", "quienes", "cual", "cuales", "cuyo", "cuya", "cuyos", "cuyas", "donde"}
+    ),
+    "fr": frozenset(
+        {"qui", "que", "qu'", "dont", "où", "lequel", "laquelle", "lesquels", "lesquelles"}
+    ),
+    "de": frozenset(
+        {
+            "der",
+            "die",
+            "das",
+            "dem",
+            "den",
+            "deren",
+            "dessen",
+            "denen",
+            "welcher",
+            "welche",
+            "welches",
+            "welchem",
+            "welchen",
+            "wo",
+        }
+    ),
+    "it": frozenset({"che", "cui", "quale", "quali", "dove"}),
+    "pt": frozenset({"que", "quem", "qual", "quais", "cujo", "cuja", "cujos", "cujas", "onde"}),
+}
+
+
+def subordinate_clauses(words: list[levels.Word], language: str) -> int:
+    """Subordinate clauses: subordinating conjunctions (``SCONJ``), and
+    relative pronouns right after a comma (``, que``; ``, der``)."""
+    relatives = RELATIVES.get(language, frozenset())
+    return sum(
+        1
+        for index, word in enumerate(words)
+        if word.pos == "SCONJ"
+        or (
+            index > 0
+            and words[index - 1].text == ","
+            and word.pos in {"PRON", "DET", "ADV"}
+            and word.text.lower() in relatives
+        )
+    )

@@ -155,3 +155,14 @@ def test_spanish_subjunctives_the_tagger_misses_are_known_by_their_form():
     found = {c["name"]: c["words"] for c in measured.constructions_above("A2")}
     assert found["present subjunctive"] == ["vengas"]
     assert found["imperfect subjunctive"] == ["tuviera"]
+
+
+def test_relative_clauses_count_as_subordinate_clauses():
+    from langlearn.difficulty import grammar
+
+    relative = words("es", "El hombre, que vive aquí, está cansado.")
+    plain = words("es", "El hombre vive aquí. Está cansado.")
+    assert grammar.subordinate_clauses(relative, "es") == 1
+    assert grammar.subordinate_clauses(plain, "es") == 0
+    german = words("de", "Der Mann, der dort steht, ist müde.")
+    assert grammar.subordinate_clauses(german, "de") == 1
