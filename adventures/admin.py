@@ -293,6 +293,7 @@ class EntryAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "level_estimate_display",
+                    "coverage_display",
                     "level_reasons",
                     "level_regenerated",
                     "level_fit_percent",
@@ -332,6 +333,7 @@ class EntryAdmin(admin.ModelAdmin):
         "review_share",
         "jobs",
         "level_estimate_display",
+        "coverage_display",
         "level_fit_percent",
         "branch_state",
     )
@@ -381,6 +383,18 @@ class EntryAdmin(admin.ModelAdmin):
         verdict = "too hard" if difficulty.too_hard(entry.level_estimate, level) else "on level"
         named = difficulty.level_name(entry.level_estimate)
         return f"{named} ({entry.level_estimate:.1f}): {verdict} for {level}"
+
+    @admin.display(description="learner's coverage")
+    def coverage_display(self, entry: Entry) -> str:
+        covered = entry.coverage or {}
+        if covered.get("known") is None:
+            return "-"
+        judged = "placement" if covered["basis"] == "placement" else "the level's vocabulary"
+        return (
+            f"{covered['known']:.0%} of {covered['running_words']} running words known, "
+            f"{covered['learning']:.0%} learning, {len(covered['new_words'])} new words "
+            f"(unmarked words judged by {judged}: {covered['vocabulary']:,} lemmas)"
+        )
 
     @admin.display(description="level fit", ordering="level_fit")
     def level_fit_percent(self, entry: Entry) -> str:

@@ -116,6 +116,13 @@ class Entry(models.Model):
         blank=True,
         help_text="What puts it above its level: words, verb forms, sentence length.",
     )
+    # How much of it the learner knew when it was written (``langlearn.difficulty
+    # .coverage``), measured with its tokens; empty until then.
+    coverage = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Share of its running words the learner knew, learning words, new words.",
+    )
     # Branches: the choice this entry follows (kept once adopted), and when a
     # decision for another choice dropped it while its job was still running.
     branch_choice = models.OneToOneField(

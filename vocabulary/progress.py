@@ -9,6 +9,10 @@ first such act. (Opening an entry is not recorded, so reading it without
 acting on it does not count; nor does a passage whose words were all saved
 before from other passages and that was then abandoned.)
 
+**Coverage** is the mean known-word coverage of the learner's latest
+``RECENT_PASSAGES`` passages in the language (how much of each they knew when
+it was written).
+
 The **streak** is the number of consecutive days, up to today, with a review
 or a passage read; a streak that ended yesterday is still running (today is
 not over), so it counts back from yesterday when today has no activity yet.
@@ -44,6 +48,46 @@ class Progress:
     active_today: bool
     passages_read: int
     audio_minutes: float
+    coverage: RecentCoverage
+
+
+# How many of the learner's latest passages the mean coverage is over.
+RECENT_PASSAGES = 20
+
+
+@dataclass(frozen=True)
+class RecentCoverage:
+    """The mean coverage of the learner's latest passages in the language
+    (``langlearn.difficulty.coverage``, measured when each was written)."""
+
+    passages: int
+    known: float | None
+    learning: float | None
+    new_words: float | None  # per passage
+
+
+def recent_coverage(*, user: User, language: str) -> RecentCoverage:
+    rows = list(
+        Entry.objects.filter(
+            adventure__user=user,
+            adventure__target_language=language,
+            annotated_at__isnull=False,
+        )
+        .exclude(coverage={})
+        .order_by("-annotated_at")
+        .values_list("coverage", flat=True)[:RECENT_PASSAGES]
+    )
+    measured = [row for row in rows if row.get("known") is not None]
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
+
+    return RecentCoverage(
+        passages=len(measured),
+        known=mean([row["known"] for row in measured]),
+        learning=mean([row["learning"] for row in measured]),
+        new_words=mean([float(len(row["new_words"])) for row in measured]),
+    )
 
 
 def passages_read(*, user: User, language: str) -> dict[object, datetime]:
@@ -111,4 +155,5 @@ def progress(*, user: User, language: str, zone: ZoneInfo) -> Progress:
         active_today=today in review_days | read_days,
         passages_read=len(read),
         audio_minutes=round(float(seconds) / 60, 1),
+        coverage=recent_coverage(user=user, language=language),
     )

@@ -121,9 +121,10 @@ def entry_token_words(*, user: User, entry_id: UUID, language: str) -> dict[int,
     return {token_id: TokenWord(word_id, status) for token_id, word_id, status in rows}
 
 
-def lemma_words(*, user: User, language: str, lemmas: list[str]) -> dict[str, TokenWord]:
-    """``{lower(lemma): (word id, status)}`` for the lemmas the learner has saved
-    (the news digest's tokens); one query whatever the number of lemmas."""
+def lemma_words(*, user: User | UUID, language: str, lemmas: list[str]) -> dict[str, TokenWord]:
+    """``{lower(lemma): (word id, status)}`` for the lemmas the learner (or the
+    learner's id) has saved (the news digest's tokens, a passage's coverage);
+    one query whatever the number of lemmas."""
     keys = sorted({lemma.lower() for lemma in lemmas})
     rows = (
         Word.objects.filter(user=user, language=language)

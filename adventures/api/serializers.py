@@ -138,6 +138,34 @@ class LevelReasonsSerializer(serializers.Serializer):
     )
 
 
+class CoverageSerializer(serializers.Serializer):
+    """How much of the passage its learner knew when it was written
+    (``langlearn.difficulty.coverage``): running words, each time they occur,
+    names and numbers left out."""
+
+    known = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of the running words known: marked known or ignored, or not marked "
+        "and within the estimated vocabulary (null without running words).",
+    )
+    learning = serializers.FloatField(
+        allow_null=True, help_text="Share of the running words marked learning."
+    )
+    new_words = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Content lemmas neither known nor learning, in order of first use.",
+    )
+    running_words = serializers.IntegerField(help_text="Running words counted.")
+    basis = serializers.ChoiceField(
+        choices=["placement", "level"],
+        help_text="What judged the words the learner has not marked: their placement check, "
+        "or (without one) the vocabulary of the adventure's level.",
+    )
+    vocabulary = serializers.IntegerField(
+        help_text="The estimated vocabulary (lemmas) those words were judged by."
+    )
+
+
 class LevelFitSerializer(serializers.Serializer):
     """How hard the passage is for the adventure's level (``langlearn.difficulty``),
     and how much of it the requesting learner already knows."""
@@ -169,6 +197,11 @@ class LevelFitSerializer(serializers.Serializer):
     )
     regenerated = serializers.BooleanField(
         help_text="The first passage was too hard for the level, so it was asked for once more."
+    )
+    coverage = CoverageSerializer(
+        allow_null=True,
+        help_text="How much of it the learner knew when it was written (null before its "
+        "tokens, or for passages measured before coverage existed).",
     )
     known_share = serializers.FloatField(
         allow_null=True,
@@ -274,6 +307,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "content_lemmas": entry.level_content_lemmas,
             "words_above": entry.level_words_above,
             "regenerated": entry.level_regenerated,
+            "coverage": entry.coverage or None,
             "known_share": (
                 statuses.count(LemmaStatus.KNOWN) / len(statuses) if statuses else None
             ),

@@ -20,7 +20,7 @@ from django.utils import timezone
 from langlearn import levels
 from outbound.roles import AnnotatedToken, GeneratedPassage
 
-from .. import weaving
+from .. import coverage, weaving
 from ..models import Adventure, Choice, Entry, Sentence, Token
 from ..selectors import Passage
 
@@ -123,9 +123,13 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
     """The passage's tokens with their lemmas, parts of speech and, for
     content words, the frequency band of the lemma (``langlearn.levels``;
     looked up before the transaction: the first lookup of a language loads
-    its frequencies, a second or two), and which of the words the passage was
-    asked to use it does use."""
-    language = Entry.objects.values_list("adventure__target_language", flat=True).get(id=entry_id)
+    its frequencies, a second or two), which of the words the passage was
+    asked to use it does use, and how much of it the learner knows
+    (``coverage``)."""
+    language, level, user_id = Entry.objects.values_list(
+        "adventure__target_language", "adventure__level", "adventure__user_id"
+    ).get(id=entry_id)
+    covered = coverage.of_tokens(tokens, user_id=user_id, language=language, level=level)
     bands = levels.content_bands(
         [levels.Word(t.text, t.lemma, t.pos, t.sentence) for t in tokens], language=language
     )
@@ -147,7 +151,7 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
         used = weaving.used_review_words(requested or [], (token.lemma for token in tokens))
         now = timezone.now()
         Entry.objects.filter(id=entry_id).update(
-            annotated_at=now, review_words_used=used, updated_at=now
+            annotated_at=now, review_words_used=used, coverage=covered.as_dict(), updated_at=now
         )
 
 

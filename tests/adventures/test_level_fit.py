@@ -336,6 +336,16 @@ def test_the_openapi_schema_documents_the_level_fields():
         "regenerated",
         "known_share",
         "new_words",
+        "coverage",
+    }
+    covered = components["Coverage"]
+    assert set(covered["required"]) == {
+        "known",
+        "learning",
+        "new_words",
+        "running_words",
+        "basis",
+        "vocabulary",
     }
     assert fit["properties"]["fit"]["nullable"] is True
     assert fit["properties"]["estimate"]["nullable"] is True
@@ -423,3 +433,41 @@ def test_a_fresh_workers_concurrent_first_passages_load_a_language_once(tmp_path
     assert result.returncode == 0, result.stderr
     loads = json.loads(result.stdout.strip().splitlines()[-1])
     assert loads == {"simplemma": 1, "wordfreq": 1, "families": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_coverage_is_recorded_for_the_learner_and_shown_in_payload_and_progress():
+    """A learner with no words and no placement gets coverage from the level's
+    vocabulary, and is told so; their own statuses take over word by word."""
+    user = make_user()
+    adventure = services.adventure_create(user=user, target_language="es", level="A2")
+    entry = run_pipeline(adventure.entries.get())
+    assert entry.coverage["basis"] == "level"
+    assert entry.coverage["vocabulary"] == 2500
+    assert 0.5 < entry.coverage["known"] < 1
+    assert "faro" in entry.coverage["new_words"]
+    client = client_for(user)
+    body = client.get(f"/api/adventures/{adventure.id}/entries/{entry.id}").json()
+    assert body["level"]["coverage"] == entry.coverage
+    progress = client.get("/api/progress", {"language": "es"}).json()["coverage"]
+    assert progress["passages"] == 1
+    assert progress["known"] == pytest.approx(entry.coverage["known"])
+    assert progress["new_words"] == len(entry.coverage["new_words"])
+
+    # Knowing "faro" and learning "pescador", the learner's next passage of
+    # the same words is covered accordingly.
+    for lemma, status in (("faro", "known"), ("pescador", "learning")):
+        saved = client.post("/api/words", {"language": "es", "lemma": lemma}, format="json")
+        assert saved.status_code == 201, saved.content
+        assert (
+            client.patch(
+                f"/api/words/{saved.json()['id']}", {"status": status}, format="json"
+            ).status_code
+            == 200
+        )
+    again = services.adventure_create(user=user, target_language="es", level="A2")
+    second = run_pipeline(again.entries.get())
+    assert "faro" not in second.coverage["new_words"]
+    assert "pescador" not in second.coverage["new_words"]
+    assert second.coverage["learning"] > 0
+    assert second.coverage["known"] > entry.coverage["known"]

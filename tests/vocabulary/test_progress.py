@@ -58,6 +58,7 @@ def test_a_new_learner_has_no_progress(api):
         "active_today": False,
         "passages_read": 0,
         "audio_minutes": 0.0,
+        "coverage": {"passages": 0, "known": None, "learning": None, "new_words": None},
     }
 
 

@@ -74,6 +74,19 @@ class WordCountsSerializer(serializers.Serializer):
     ignored = serializers.IntegerField()
 
 
+class RecentCoverageSerializer(serializers.Serializer):
+    passages = serializers.IntegerField(help_text="Latest passages measured (at most 20).")
+    known = serializers.FloatField(
+        allow_null=True, help_text="Mean share of their running words you knew."
+    )
+    learning = serializers.FloatField(
+        allow_null=True, help_text="Mean share of their running words you were learning."
+    )
+    new_words = serializers.FloatField(
+        allow_null=True, help_text="Mean number of new content words per passage."
+    )
+
+
 @extend_schema_serializer(component_name="Progress")
 class ProgressSerializer(serializers.Serializer):
     language = serializers.CharField()
@@ -90,3 +103,7 @@ class ProgressSerializer(serializers.Serializer):
         "or saved a word from."
     )
     audio_minutes = serializers.FloatField(help_text="How long those passages' audio plays.")
+    coverage = RecentCoverageSerializer(
+        help_text="How much of your latest passages you knew when they were written "
+        "(known-word coverage: about 98 % reads with ease, 95 % with effort)."
+    )
