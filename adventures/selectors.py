@@ -27,6 +27,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from langlearn import difficulty, levels
+from langlearn.difficulty import coverage
 from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
@@ -180,6 +181,8 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
         review_words=weaving.review_words(
             user_id=adventure.user_id, language=adventure.target_language
         ),
+        known_words=difficulty.vocabulary.VOCABULARY[adventure.level],
+        new_words=coverage.NEW_WORDS_BUDGET[adventure.level],
     )
 
 

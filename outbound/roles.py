@@ -40,6 +40,11 @@ class GenerationRequest:
     # Lemmas the learner is learning, due for review soonest first: the passage
     # should use them naturally (in whatever form the sentence needs).
     review_words: list[str] = field(default_factory=list)
+    # What the passage aims at (``langlearn.difficulty.coverage``): the learner
+    # knows about the ``known_words`` most frequent lemmas of the language, and
+    # the passage may bring at most ``new_words`` content words beyond them.
+    known_words: int | None = None
+    new_words: int | None = None
     # Words and verb forms of an earlier attempt above the learner's level
     # (``langlearn.difficulty``): when set, the passage is being asked for once
     # more, without them.

@@ -179,6 +179,13 @@ def build_prompt(request: GenerationRequest) -> str:
             f"Write passage {request.position}. It must open with what happens "
             "because of the learner's last choice."
         )
+    if request.known_words and request.new_words:
+        lines.append(
+            f"The learner knows about the {request.known_words:,} most frequent words of "
+            f"{language}. Use at most {request.new_words} content words beyond those (new "
+            "words a reader can guess from the story), so that about 98 % of the running "
+            "words are known."
+        )
     if request.review_words:
         lines.append(review_words_instruction(request.review_words, level))
     if request.off_level_words or request.off_level_constructions:

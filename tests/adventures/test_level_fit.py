@@ -160,6 +160,23 @@ def test_the_prompt_names_the_words_to_avoid():
     assert "too rare" not in forms
 
 
+def test_the_prompt_states_the_learners_vocabulary_and_the_new_words_budget():
+    request = GenerationRequest("es", "A2", "", 1, False, known_words=2500, new_words=4)
+    prompt = build_prompt(request)
+    assert "the 2,500 most frequent words of Spanish" in prompt
+    assert "at most 4 content words beyond those" in prompt
+    assert "most frequent words" not in build_prompt(GenerationRequest("es", "A2", "", 1, False))
+
+
+@pytest.mark.django_db
+def test_the_generation_request_carries_the_learners_target():
+    from adventures import selectors
+
+    adventure = services.adventure_create(user=make_user(), target_language="es", level="B1")
+    request = selectors.generation_request(entry=adventure.entries.get())
+    assert (request.known_words, request.new_words) == (3500, 5)
+
+
 # --- Through the pipeline (stub providers, in this process) ---------------------
 
 
