@@ -6,9 +6,7 @@ run with the real settings and load what they need themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -30,22 +28,3 @@ def _static_files_found_when_asked(settings: Settings) -> None:
     run, as ``run.py serve`` does); with autorefresh it looks a file up when
     one is asked for. No test here asks for one."""
     settings.WHITENOISE_AUTOREFRESH = True
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _spacy_lookups_loaded_once() -> Iterator[None]:
-    """spaCy's lookup lemmatizer reads its tables from spacy-lookups-data
-    afresh for every pipeline (1-2 s a language), and tests build many
-    annotators (every test starts with fresh clients). Read each table once
-    per run; the lemmatizer only reads them."""
-    from spacy.pipeline import lemmatizer
-
-    original = lemmatizer.load_lookups
-    load = cache(lambda lang, tables, strict: original(lang, list(tables), strict))
-
-    def load_lookups(lang: str, tables: list[str], strict: bool = True) -> Any:
-        return load(lang, tuple(tables), strict)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lemmatizer, "load_lookups", load_lookups)
-        yield
