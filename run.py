@@ -265,6 +265,13 @@ def test(pytest_args: list[str]) -> int:
         code = subprocess.run(step, cwd=ROOT).returncode
         if code:
             return code
+    env = dict(os.environ)
+    if env.pop("PYTHONDONTWRITEBYTECODE", ""):
+        # Without bytecode caches every test process (and every worker or
+        # command a slow test starts) compiles the project from source again:
+        # two seconds of CPU apiece. Cache it in .venv/pycache instead, which
+        # keeps the checkout free of __pycache__ folders all the same.
+        env["PYTHONPYCACHEPREFIX"] = str(VENV / "pycache")
     # mypy (most of a minute without its cache, as on a fresh checkout) runs
     # beside the suite, which waits on its child processes much of the time;
     # its report follows the suite's.
@@ -273,7 +280,7 @@ def test(pytest_args: list[str]) -> int:
         checker = subprocess.Popen(mypy, cwd=ROOT, stdout=report, stderr=subprocess.STDOUT)
         try:
             _announce(pytest)
-            tests = subprocess.run(pytest, cwd=ROOT).returncode
+            tests = subprocess.run(pytest, cwd=ROOT, env=env).returncode
             checked = checker.wait()
         finally:
             if checker.poll() is None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anthropic
 
 from langlearn import languages
+from outbound import tls
 from outbound.errors import ProviderError, is_transient_status, retry_after
 from outbound.roles import (
     MAX_CHOICES,
@@ -223,6 +224,8 @@ class AnthropicGenerator:
             base_url=base_url or DEFAULT_BASE_URL,
             timeout=timeout,
             max_retries=0,
+            # The SDK's own client and defaults, with the process's TLS context.
+            http_client=anthropic.DefaultAsyncHttpxClient(verify=tls.context(), timeout=timeout),
         )
 
     async def generate(self, request: GenerationRequest) -> GeneratedPassage:

@@ -46,6 +46,7 @@ import httpx2
 from google import genai
 from google.genai import _interactions, errors, types
 
+from outbound import tls
 from outbound.errors import ProviderError, is_transient_status, retry_after
 from outbound.roles import Speech
 
@@ -96,6 +97,10 @@ class GeminiVoice:
             base_url=base_url or None,
             timeout=int(timeout * 1000),  # milliseconds
             retry_options=types.HttpRetryOptions(attempts=1),
+            # The process's TLS context: "verify" for the HTTP clients, "ssl"
+            # for the SDK's websockets (the Live API, unused here).
+            client_args={"verify": tls.context()},
+            async_client_args={"verify": tls.context(), "ssl": tls.context()},
         )
         self._client = genai.Client(api_key=api_key, http_options=options)
 

@@ -11,8 +11,8 @@ POS, then simplemma. Contractions the tokeniser leaves whole (``del``, ``du``,
 (``outbound.spacy.german``).
 
 It is the real annotator and also what runs "stubbed": it needs no network and
-no key. Pipelines load lazily, once per process (1-5 s), then annotate a
-passage in about a millisecond.
+no key. Pipelines load lazily, once per process (1-5 s), however many
+annotators ask for them, then annotate a passage in about a millisecond.
 """
 
 from __future__ import annotations
@@ -32,13 +32,18 @@ from . import german, lemmas
 
 SHIPPED = Path(__file__).resolve().parent / "models"
 
+# Loaded pipelines and lemma tables, shared by every annotator of the process
+# (once loaded they are only read), by language, configured model (when it is
+# installed) and shipped folder. One lock, so that concurrent first passages
+# of a language load it once.
+_loaded: dict[tuple[str, str | None, Path], tuple[Any, lemmas.Table]] = {}
+_loading = threading.Lock()
+
 
 class SpacyAnnotator:
     def __init__(self, models: dict[str, str] | None = None, shipped: Path = SHIPPED) -> None:
         self._models = models or {}
         self._shipped = shipped
-        self._pipelines: dict[str, tuple[Any, lemmas.Table]] = {}
-        self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
         return language in languages.lemmatized() or self._model_installed(language)
@@ -48,25 +53,13 @@ class SpacyAnnotator:
         return model is not None and importlib.util.find_spec(model) is not None
 
     def _pipeline(self, language: str) -> tuple[Any, lemmas.Table]:
-        with self._lock:
-            if language not in self._pipelines:
-                import spacy
-
-                shipped = self._shipped / language
-                if self._model_installed(language):
-                    nlp = spacy.load(self._models[language])
-                elif (shipped / "config.cfg").is_file():
-                    nlp = spacy.load(shipped)
-                else:
-                    nlp = spacy.blank(language)
-                table_file = shipped / "lemmas.json"
-                table = lemmas.Table.load(table_file) if table_file.is_file() else lemmas.EMPTY
-                # simplemma's dictionary too, under this lock: the worker's
-                # concurrent first passages of a language would each decode it
-                # (0.7 s of CPU each) in the first lemma they ask for.
-                lemmas.warm(language)
-                self._pipelines[language] = (nlp, table)
-            return self._pipelines[language]
+        model = self._models[language] if self._model_installed(language) else None
+        shipped = self._shipped / language
+        key = (language, model, shipped)
+        with _loading:
+            if key not in _loaded:
+                _loaded[key] = _load(language, model, shipped)
+            return _loaded[key]
 
     def annotate_sync(self, sentences: list[str], language: str) -> list[AnnotatedToken]:
         nlp, table = self._usable_pipeline(language)
@@ -135,6 +128,24 @@ class SpacyAnnotator:
 
     async def annotate(self, sentences: list[str], *, language: str) -> list[AnnotatedToken]:
         return await asyncio.to_thread(self.annotate_sync, sentences, language)
+
+
+def _load(language: str, model: str | None, shipped: Path) -> tuple[Any, lemmas.Table]:
+    import spacy
+
+    if model is not None:
+        nlp = spacy.load(model)
+    elif (shipped / "config.cfg").is_file():
+        nlp = spacy.load(shipped)
+    else:
+        nlp = spacy.blank(language)
+    table_file = shipped / "lemmas.json"
+    table = lemmas.Table.load(table_file) if table_file.is_file() else lemmas.EMPTY
+    # simplemma's dictionary too, under the lock: the worker's concurrent
+    # first passages of a language would each decode it (0.7 s of CPU each)
+    # in the first lemma they ask for.
+    lemmas.warm(language)
+    return nlp, table
 
 
 # What the tagger may call a word that is also a contraction of a preposition.

@@ -196,7 +196,7 @@ def first_entry(level: str) -> Entry:
     return run_pipeline(adventure.entries.get())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_an_off_level_passage_is_asked_for_once_more_and_the_better_one_kept(settings, call_log):
     settings.STUB_OFF_LEVEL = "first"
     entry = first_entry("A2")
@@ -212,7 +212,7 @@ def test_an_off_level_passage_is_asked_for_once_more_and_the_better_one_kept(set
     assert entry.status == Entry.Status.COMPLETE
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_never_more_than_one_extra_call_and_a_worse_second_passage_is_dropped(settings, call_log):
     settings.STUB_OFF_LEVEL = "always"
     entry = first_entry("A2")
@@ -227,7 +227,7 @@ def test_never_more_than_one_extra_call_and_a_worse_second_passage_is_dropped(se
     assert band == levels.BANDS[-1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_an_on_level_passage_costs_no_extra_call(settings, call_log):
     settings.STUB_OFF_LEVEL = "first"
     entry = first_entry("C2")  # every word is within C2
@@ -237,7 +237,7 @@ def test_an_on_level_passage_costs_no_extra_call(settings, call_log):
     assert entry.llm_input_tokens == 200
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_without_the_drill_or_with_the_retry_off_the_fit_is_recorded_only(settings, call_log):
     entry = first_entry("A2")  # the stub's story cannot get simpler: it does not offer to
     assert generate_calls(call_log) == 1
@@ -259,7 +259,7 @@ def first_entry_for_another_learner(level: str) -> Entry:
     return run_pipeline(adventure.entries.get())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_entry_payload_carries_the_fit_the_bands_and_the_learners_figures(settings):
     settings.STUB_OFF_LEVEL = "always"
     user = make_user()
@@ -294,7 +294,7 @@ def test_the_entry_payload_carries_the_fit_the_bands_and_the_learners_figures(se
     assert level["fit"] == pytest.approx(entry.level_fit)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_plain_a2_passage_is_on_level_in_the_payload():
     """The stub's story ("Una anciana te da una llave pesada...") is plainly
     A2: the learner is not told it is off level."""
@@ -309,7 +309,7 @@ def test_a_plain_a2_passage_is_on_level_in_the_payload():
     assert level["regenerated"] is False
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_stats_command_gives_the_reask_rate_per_language_and_level(settings):
     first_entry("C2")
     first_entry_for_another_learner("A2")  # the stub's plain story: on level
@@ -373,7 +373,7 @@ def test_the_openapi_schema_documents_the_level_fields():
     assert band["nullable"] is True
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_admin_shows_the_fit_on_the_entry_within_the_query_bound(
     settings, django_assert_max_num_queries
 ):
@@ -452,7 +452,7 @@ def test_a_fresh_workers_concurrent_first_passages_load_a_language_once(tmp_path
     assert loads == {"simplemma": 1, "wordfreq": 1, "families": 1}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_coverage_is_recorded_for_the_learner_and_shown_in_payload_and_progress():
     """A learner with no words and no placement gets coverage from the level's
     vocabulary, and is told so; their own statuses take over word by word."""

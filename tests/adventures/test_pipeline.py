@@ -91,23 +91,14 @@ def first_entry(settings, tmp_path):
 
 
 def test_the_steps_ask_their_providers_once_the_passage_is_recorded(settings, first_entry):
-    # Long enough for this session to take the row below while the generator works.
-    settings.STUB_LATENCY_MS = {"generate": 2000}
     log = Path(settings.STUB_CALL_LOG)
     run = Run(first_entry)
     with other_session() as session:
+        # The record's first write is the passage's sentences: this session
+        # keeps their table from taking rows (it may still be read) until it
+        # lets go, so the record waits however soon the generator answers.
+        session.execute("LOCK TABLE adventures_sentence IN SHARE MODE")
         run.start()
-        wait_for(
-            lambda: Entry.objects.filter(id=first_entry.id, status="generating").exists(),
-            timeout=30,
-            what="the entry to be generating",
-        )
-        # The first passage also names the story: its record updates the
-        # adventure's row, which this session now holds.
-        session.execute(
-            "SELECT 1 FROM adventures_adventure WHERE id = %s FOR UPDATE",
-            [first_entry.adventure_id],
-        )
         wait_for(lambda: "generate" in calls(log), timeout=30, what="the generator to answer")
         wait_for(lambda: waiting_for_a_lock(session), timeout=30, what="the record to wait")
         assert calls(log) == ["generate"]  # no step has asked its provider yet

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from outbound.spacy.client import SpacyAnnotator
 from outbound.spacy.training.treebank import feature
@@ -48,6 +49,30 @@ def test_french_lemmas_including_capitalised_words(lookup):
     assert tokens["clés"][0] == "clé"
     assert tokens["anciennes"][0] == "ancien"
     assert tokens["rient"][0] == "rire"
+
+
+@pytest.mark.parametrize(
+    ("language", "sentences", "expected"),
+    [
+        (
+            "es",
+            ["Caminas por la playa.", "Las olas borran tus huellas."],
+            {"Caminas": "caminar", "olas": "ola", "huellas": "huella", "Las": "el"},
+        ),
+        (
+            "fr",
+            ["Tu entends des pas.", "Les pêcheurs rient."],
+            {"entends": "entendre", "Les": "le", "pêcheurs": "pêcheur"},
+        ),
+    ],
+)
+def test_the_annotator_gives_lemmas_also_for_capitalised_words(language, sentences, expected):
+    tokens = async_to_sync(SpacyAnnotator().annotate)(sentences, language=language)
+    lemmas = {token.text: token.lemma for token in tokens}
+    for word, lemma in expected.items():
+        assert lemmas[word] == lemma, (word, lemmas[word])
+    assert {token.sentence for token in tokens} == {0, 1}
+    assert [t.pos for t in tokens if t.text == "."] == ["PUNCT", "PUNCT"]
 
 
 def test_a_configured_french_model_gives_real_parts_of_speech():

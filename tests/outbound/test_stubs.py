@@ -16,7 +16,6 @@ from outbound.deepl.stub import StubTranslator
 from outbound.errors import ProviderError
 from outbound.gemini.stub import StubVoice
 from outbound.roles import DigestRequest, DigestSourceItem, GenerationRequest, digest_problem
-from outbound.spacy.client import SpacyAnnotator
 from outbound.stubs import corpus as stub_corpus
 
 STEPS = ("generate", "translate", "annotate", "voice")
@@ -82,30 +81,6 @@ def test_the_voice_is_a_valid_wav_whose_length_tracks_the_text():
             ms = wav.getnframes() * 1000 / wav.getframerate()
         assert ms == pytest.approx(speech.duration_ms, abs=1)
     assert long.duration_ms > 10 * short.duration_ms / 2
-
-
-@pytest.mark.parametrize(
-    ("language", "sentences", "expected"),
-    [
-        (
-            "es",
-            ["Caminas por la playa.", "Las olas borran tus huellas."],
-            {"Caminas": "caminar", "olas": "ola", "huellas": "huella", "Las": "el"},
-        ),
-        (
-            "fr",
-            ["Tu entends des pas.", "Les pêcheurs rient."],
-            {"entends": "entendre", "Les": "le", "pêcheurs": "pêcheur"},
-        ),
-    ],
-)
-def test_the_annotator_gives_lemmas_also_for_capitalised_words(language, sentences, expected):
-    tokens = async_to_sync(SpacyAnnotator().annotate)(sentences, language=language)
-    lemmas = {token.text: token.lemma for token in tokens}
-    for word, lemma in expected.items():
-        assert lemmas[word] == lemma, (word, lemmas[word])
-    assert {token.sentence for token in tokens} == {0, 1}
-    assert [t.pos for t in tokens if t.text == "."] == ["PUNCT", "PUNCT"]
 
 
 def test_latencies_parse_and_reject_nonsense():

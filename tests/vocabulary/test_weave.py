@@ -76,7 +76,7 @@ def test_no_words_are_woven_when_weave_words_is_zero(api, learner, settings):
     assert adventure_selectors.generation_request(entry=entry).review_words == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_saved_words_are_written_into_the_next_passage_and_flagged(api, learner):
     faro, pescador = save(api, "faro"), save(api, "pescador")
     due_in(faro, timedelta(minutes=-5))  # due first
@@ -96,7 +96,7 @@ def test_saved_words_are_written_into_the_next_passage_and_flagged(api, learner)
     assert all(t["lemma"] in {"faro", "pescador"} for t in body["tokens"] if t["review"])
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_requested_word_the_passage_lacks_is_not_counted_used(api, learner):
     # Saved by hand in a form the annotator reads as another lemma
     # (oxidado -> oxidar): requested, but no token has it as its lemma.
@@ -109,7 +109,7 @@ def test_a_requested_word_the_passage_lacks_is_not_counted_used(api, learner):
     assert {t["lemma"] for t in body["tokens"] if t["review"]} == {"llave"}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_passage_without_words_to_review_flags_nothing(api, learner):
     entry = run_pipeline(make_entry(make_adventure(learner)))
     body = entry_payload(api, entry)
