@@ -429,8 +429,8 @@ class PlacementApi(APIView):
 
     @extend_schema_serializer(component_name="PlacementAnswers")
     class InputSerializer(serializers.Serializer):
-        answers = PlacementAnswerSerializer(
-            many=True,
+        answers: serializers.ListSerializer[Any] = serializers.ListSerializer(
+            child=PlacementAnswerSerializer(),
             allow_empty=False,
             max_length=200,
             help_text="One answer for every item of your test, in any order.",
@@ -489,6 +489,15 @@ class PlacementApi(APIView):
         )
 
 
+NON_FIELD = "non_field_errors"
+
+
+def _path(path: str, name: str | int) -> str:
+    if name == NON_FIELD:
+        return path
+    return f"{path}[{name}]" if isinstance(name, int) else f"{path}.{name}"
+
+
 def _flat_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
     """DRF's errors with those of list items (``{"answers": [{}, {"known": [...]}]}``)
     as messages naming the item (``answers[1].known: ...``): every 400 body is
@@ -501,7 +510,7 @@ def _messages(errors: Any, path: str) -> list[str]:
         return [
             message
             for name, value in errors.items()
-            for message in _messages(value, f"{path}.{name}")
+            for message in _messages(value, _path(path, name))
         ]
     if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
         return [
