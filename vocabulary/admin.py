@@ -1,4 +1,4 @@
-"""Learners' words and reviews in the admin: for staff to look at, never to edit.
+"""Learners' words, reviews and placements in the admin: for staff to look at, never to edit.
 
 Deleting stays allowed, so that deleting a learner (which removes their words
 with them) is not refused for lack of permission on their words.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Review, Word
+from .models import Placement, Review, Word
 
 
 @admin.register(Word)
@@ -57,6 +57,46 @@ class ReviewAdmin(admin.ModelAdmin):
         "due",
         "card_before",
         "card_after",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Placement)
+class PlacementAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "language",
+        "level",
+        "vocabulary_size",
+        "hits",
+        "real_words",
+        "false_alarms",
+        "pseudo_words",
+        "answered_at",
+    )
+    list_filter = ("language", "level", "answered_at")
+    search_fields = ("user__username",)
+    list_select_related = ("user",)
+    date_hierarchy = "answered_at"
+    readonly_fields = (
+        "id",
+        "user",
+        "language",
+        "vocabulary_size",
+        "level",
+        "hits",
+        "real_words",
+        "false_alarms",
+        "pseudo_words",
+        "bands",
+        "answers",
+        "answered_at",
     )
     fields = readonly_fields
 

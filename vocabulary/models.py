@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from langlearn.levels import CefrLevel
+
 LEMMA_MAX_LENGTH = 200  # as adventures.models.Token.lemma
 
 
@@ -138,3 +140,39 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_rating_display()} on {self.word_id} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class Placement(models.Model):
+    """A learner's placement result in a target language: one per learner and
+    language, replaced when they answer again (``services.placement_submit``).
+
+    ``answers`` keeps every item as it was asked (word, band or null for a
+    pseudo-word, the answer), so that a result can be re-scored or the method
+    re-fitted when the item pools change.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="placements"
+    )
+    language = models.CharField(max_length=8)
+    vocabulary_size = models.PositiveIntegerField(help_text="Estimated lemmas known.")
+    level = models.CharField(
+        max_length=2, choices=CefrLevel, help_text="The CEFR level it suggests."
+    )
+    hits = models.PositiveSmallIntegerField(help_text="Real words claimed known.")
+    real_words = models.PositiveSmallIntegerField()
+    false_alarms = models.PositiveSmallIntegerField(help_text="Pseudo-words claimed known.")
+    pseudo_words = models.PositiveSmallIntegerField()
+    bands = models.JSONField(help_text='Per frequency band: {"band", "words", "hits"}.')
+    answers = models.JSONField(help_text='Per item, in order: {"id", "word", "band", "known"}.')
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-answered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint("user", "language", name="placement_unique_per_learner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} {self.level} ({self.vocabulary_size} lemmas)"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from adventures.models import Token
 from langlearn.errors import NotFound
 
-from .models import Card, Word
+from .models import Card, Placement, Word
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -134,3 +134,23 @@ def lemma_words(*, user: User | UUID, language: str, lemmas: list[str]) -> dict[
         .values_list("key", "id", "status")
     )
     return {key: TokenWord(word_id, status) for key, word_id, status in rows}
+
+
+def placement_get(*, user: User, language: str) -> Placement | None:
+    """The learner's current placement result in ``language``, if any."""
+    return Placement.objects.filter(user=user, language=language).first()
+
+
+def placement_vocabulary(user: User | UUID, language: str) -> int | None:
+    """The learner's estimated vocabulary size in ``language`` (lemmas, from
+    their placement check), or None when they have not taken it.
+
+    What seeds "which words count as known" for a learner with few words of
+    their own: the lemmas ranked within this size
+    (``langlearn.difficulty.vocabulary.rank``), the ranking the test's bands
+    were drawn by. ``user`` is a learner or their id."""
+    return (
+        Placement.objects.filter(user=user, language=language)
+        .values_list("vocabulary_size", flat=True)
+        .first()
+    )

@@ -7,6 +7,7 @@ leave one row and both callers get it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, NamedTuple
 from uuid import UUID
 
@@ -19,7 +20,9 @@ from langlearn import languages
 from langlearn.errors import ConflictError, InvalidInput, NotFound
 
 from . import scheduling, selectors
-from .models import Card, Review, Word
+from .models import Card, Placement, Review, Word
+from .placement import items as placement_items
+from .placement import scoring as placement_scoring
 from .rules import is_word
 
 if TYPE_CHECKING:
@@ -239,3 +242,102 @@ def _earlier(review: Review, *, word_id: UUID, rating: str) -> Reviewed:
             code="review_id_reused",
         )
     return Reviewed(review, created=False)
+
+
+# --- Placement ----------------------------------------------------------------------
+
+
+class PlacementTest(NamedTuple):
+    language: str
+    items: list[placement_items.Item]
+    result: Placement | None  # the learner's current result, if any
+
+
+class Placed(NamedTuple):
+    placement: Placement
+    created: bool  # False: these were the stored answers already (nothing changed)
+
+
+def placement_test(*, user: User, language: str) -> PlacementTest:
+    """The learner's test in ``language`` (the same items, in the same order,
+    every time) and their current result."""
+    if problem := languages.target_language_problem(language):
+        raise InvalidInput({"language": [problem]})
+    return PlacementTest(
+        language=language,
+        items=placement_items.learner_items(user.pk, language),
+        result=selectors.placement_get(user=user, language=language),
+    )
+
+
+def check_placement_answers(
+    items: list[placement_items.Item], answers: list[tuple[str, bool]]
+) -> dict[str, bool]:
+    """``{item id: known}``, or a 400 naming what is wrong: an id answered
+    twice, an id not in the learner's test, an item left out (every item must
+    be answered: the estimate needs each band's hit rate and the false-alarm
+    rate over all the pseudo-words, and a skipped item is neither a yes nor a
+    no)."""
+    counts = Counter(item_id for item_id, _known in answers)
+    problems = []
+    if twice := sorted(item_id for item_id, count in counts.items() if count > 1):
+        problems.append(f"Answered more than once: {_ids(twice)}.")
+    asked = {item.id for item in items}
+    if unknown := sorted(set(counts) - asked):
+        problems.append(
+            f"Not items of your test: {_ids(unknown)} (GET /api/placement for your items)."
+        )
+    if missing := [item.id for item in items if item.id not in counts]:
+        problems.append(
+            f"Every item must be answered; {len(missing)} of {len(items)} are missing: "
+            f"{_ids(missing)}."
+        )
+    if problems:
+        raise InvalidInput({"answers": problems})
+    return dict(answers)
+
+
+def _ids(ids: list[str], shown: int = 5) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
+@transaction.atomic
+def placement_submit(*, user: User, language: str, answers: list[tuple[str, bool]]) -> Placed:
+    """Score the learner's answers and store the result as their placement in
+    ``language``, replacing the one they had.
+
+    Idempotent: the same answers again leave the stored result as it was
+    (same row, same ``answered_at``) and return it with ``created`` False.
+    The learner's row is locked while it is compared and written, so two
+    submissions at once end with one row (the unique constraint backs it)."""
+    test = placement_test(user=user, language=language)
+    known = check_placement_answers(test.items, answers)
+    asked = [
+        {"id": item.id, "word": item.word, "band": item.band, "known": known[item.id]}
+        for item in test.items
+    ]
+    # Serialises this learner's submissions (the placement row may not exist yet).
+    list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    current = Placement.objects.filter(user=user, language=language).first()
+    if current is not None and current.answers == asked:
+        return Placed(current, created=False)
+    score = placement_scoring.score(
+        test.items, known, band_width=placement_items.pool(language).band_width
+    )
+    placement, _ = Placement.objects.update_or_create(
+        user=user,
+        language=language,
+        defaults={
+            "vocabulary_size": score.vocabulary_size,
+            "level": score.level,
+            "hits": score.hits,
+            "real_words": score.real_words,
+            "false_alarms": score.false_alarms,
+            "pseudo_words": score.pseudo_words,
+            "bands": score.bands,
+            "answers": asked,
+            "answered_at": timezone.now(),
+        },
+    )
+    return Placed(placement, created=True)

@@ -21,6 +21,7 @@ from adventures.models import Adventure, Entry
 from adventures.services import defer_entry_job
 from vocabulary import services as vocabulary_services
 from vocabulary.models import Card, Word
+from vocabulary.placement.items import learner_items
 
 from tests.support.factories import (
     make_adventure,
@@ -96,6 +97,11 @@ def stories() -> list[Story]:
         Card.objects.create(word=word, due=timezone.now())
         vocabulary_services.review_submit(
             user=word.user, word_id=word.id, rating="good", review_id=uuid.uuid4()
+        )
+    for learner in learners:  # the placement admin's rows
+        items = learner_items(learner.pk, "es")
+        vocabulary_services.placement_submit(
+            user=learner, language="es", answers=[(item.id, item.band == 1) for item in items]
         )
     Group.objects.create(name="support")
     for n, language in enumerate(("es", "fr")):  # news/admin.py

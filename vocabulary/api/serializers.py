@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from langlearn.levels import CefrLevel
 from vocabulary.models import Card, Review, Word
 
 
@@ -106,4 +107,42 @@ class ProgressSerializer(serializers.Serializer):
     coverage = RecentCoverageSerializer(
         help_text="How much of your latest passages you knew when they were written "
         "(known-word coverage: about 98 % reads with ease, 95 % with effort)."
+    )
+
+
+@extend_schema_serializer(component_name="PlacementResult")
+class PlacementResultSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    vocabulary_size = serializers.IntegerField(
+        help_text="Estimated lemmas you know, of the 10,000 most frequent: each band of 1,000 "
+        "counts its share of real words you claimed minus your share of pseudo-words claimed "
+        "(never below 0)."
+    )
+    level = serializers.ChoiceField(
+        choices=CefrLevel.choices, help_text="The highest CEFR level whose vocabulary it reaches."
+    )
+    hits = serializers.IntegerField(help_text="Real words you said you know.")
+    real_words = serializers.IntegerField(help_text="Real words in the test.")
+    false_alarms = serializers.IntegerField(help_text="Pseudo-words you said you know.")
+    pseudo_words = serializers.IntegerField(help_text="Pseudo-words in the test.")
+    answered_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="PlacementItem")
+class PlacementItemSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    word = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="Placement")
+class PlacementSerializer(serializers.Serializer):
+    language = serializers.CharField()
+    items = PlacementItemSerializer(
+        many=True,
+        help_text="Say for each whether you know it (yes or no). Some are not words at all; "
+        "saying yes to those lowers the estimate. The same items, in the same order, every time.",
+    )
+    estimated_seconds = serializers.IntegerField(help_text="About how long the test takes.")
+    result = PlacementResultSerializer(
+        allow_null=True, help_text="Your current result; null until you answer."
     )

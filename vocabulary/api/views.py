@@ -30,11 +30,14 @@ from langlearn.api import (
     error_responses,
 )
 from vocabulary import export, progress, selectors, services
-from vocabulary.models import LEMMA_MAX_LENGTH, Word
+from vocabulary.models import LEMMA_MAX_LENGTH, Placement, Word
+from vocabulary.placement.items import SECONDS_PER_ITEM
 from vocabulary.scheduling import RATINGS
 
 from .serializers import (
     DueReviewSerializer,
+    PlacementResultSerializer,
+    PlacementSerializer,
     ProgressSerializer,
     ReviewResultSerializer,
     WordSerializer,
@@ -400,3 +403,126 @@ class WordExportApi(APIView):
             f'attachment; filename="{export.filename(language, data["format"])}"'
         )
         return response
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false only: DRF's also takes ``"yes"``, ``1`` and ``"0"``."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+@extend_schema_serializer(component_name="PlacementAnswer")
+class PlacementAnswerSerializer(serializers.Serializer):
+    id = StrictCharField(max_length=64, help_text="An item's `id` from GET /api/placement.")
+    known = StrictBooleanField(help_text="true: you know this word.")
+
+
+class PlacementApi(APIView):
+    @extend_schema_serializer(component_name="PlacementFilter")
+    class FilterSerializer(serializers.Serializer):
+        language = TaughtLanguageField(help_text="The language you learn.")
+
+    @extend_schema_serializer(component_name="PlacementAnswers")
+    class InputSerializer(serializers.Serializer):
+        answers: serializers.ListSerializer[Any] = serializers.ListSerializer(
+            child=PlacementAnswerSerializer(),
+            allow_empty=False,
+            max_length=200,
+            help_text="One answer for every item of your test, in any order.",
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: PlacementSerializer, **error_responses(400, 401, 503)},
+        summary="Your placement check in a language: a yes/no vocabulary test (about 50 items, "
+        "under two minutes) and your last result (400: a bad language)",
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        test = services.placement_test(user=request.user, **filters.validated_data)
+        return Response(
+            PlacementSerializer(
+                {
+                    "language": test.language,
+                    "items": test.items,
+                    "estimated_seconds": len(test.items) * SECONDS_PER_ITEM,
+                    "result": _placement_result(test.result),
+                }
+            ).data
+        )
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        request=InputSerializer,
+        responses={
+            201: PlacementResultSerializer,
+            200: PlacementResultSerializer,
+            **error_responses(400, 401, 413, 415, 503),
+        },
+        summary="Answer your placement check: every item, known or not. 201 with the new "
+        "result (it replaces the one you had); 200 with your result unchanged when these "
+        "were already your answers (400: a bad language, an id not in your test or given "
+        "twice, an item left out, a known that is not true or false)",
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        filters = self.FilterSerializer(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        payload = self.InputSerializer(data=request.data)
+        if not payload.is_valid():
+            raise serializers.ValidationError(_flat_errors(payload.errors))
+        placed = services.placement_submit(
+            user=request.user,
+            language=filters.validated_data["language"],
+            answers=[
+                (answer["id"], answer["known"]) for answer in payload.validated_data["answers"]
+            ],
+        )
+        return Response(
+            _placement_result(placed.placement),
+            status=status.HTTP_201_CREATED if placed.created else status.HTTP_200_OK,
+        )
+
+
+NON_FIELD = "non_field_errors"
+
+
+def _path(path: str, name: str | int) -> str:
+    if name == NON_FIELD:
+        return path
+    return f"{path}[{name}]" if isinstance(name, int) else f"{path}.{name}"
+
+
+def _flat_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
+    """DRF's errors with those of list items (``{"answers": [{}, {"known": [...]}]}``)
+    as messages naming the item (``answers[1].known: ...``): every 400 body is
+    ``{field: [message, ...]}``, as the schema says."""
+    return {name: _messages(value, name) for name, value in errors.items()}
+
+
+def _messages(errors: Any, path: str) -> list[str]:
+    if isinstance(errors, dict):
+        return [
+            message
+            for name, value in errors.items()
+            for message in _messages(value, _path(path, name))
+        ]
+    if isinstance(errors, list) and any(isinstance(e, dict | list) for e in errors):
+        return [
+            message
+            for index, value in enumerate(errors)
+            for message in _messages(value, f"{path}[{index}]")
+        ]
+    depth = path.count(".") + path.count("[")
+    return [f"{path}: {message}" if depth else str(message) for message in errors]
+
+
+def _placement_result(placement: Placement | None) -> dict[str, Any] | None:
+    if placement is None:
+        return None
+    return PlacementResultSerializer(placement).data
