@@ -27,11 +27,11 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from langlearn import difficulty, levels
-from langlearn.difficulty import coverage
+from langlearn.difficulty.coverage import NEW_WORDS_BUDGET
 from langlearn.errors import NotFound
 from outbound.roles import GenerationRequest, PastEntry
 
-from . import weaving
+from . import coverage, weaving
 from .models import Adventure, Choice, DroppedBranch, Entry, Sentence
 
 if TYPE_CHECKING:
@@ -181,8 +181,10 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
         review_words=weaving.review_words(
             user_id=adventure.user_id, language=adventure.target_language
         ),
-        known_words=difficulty.vocabulary.VOCABULARY[adventure.level],
-        new_words=coverage.NEW_WORDS_BUDGET[adventure.level],
+        known_words=coverage.target(
+            user_id=adventure.user_id, language=adventure.target_language, level=adventure.level
+        )[0],
+        new_words=NEW_WORDS_BUDGET[adventure.level],
     )
 
 

@@ -488,3 +488,34 @@ def test_coverage_is_recorded_for_the_learner_and_shown_in_payload_and_progress(
     assert "pescador" not in second.coverage["new_words"]
     assert second.coverage["learning"] > 0
     assert second.coverage["known"] > entry.coverage["known"]
+
+
+@pytest.mark.django_db
+def test_a_placement_seeds_the_coverage_and_the_generation_target():
+    from django.utils import timezone
+
+    from adventures import selectors
+    from vocabulary.models import Placement
+
+    user = make_user()
+    Placement.objects.create(
+        user=user,
+        language="es",
+        vocabulary_size=6000,
+        level="C1",
+        hits=30,
+        real_words=40,
+        false_alarms=0,
+        pseudo_words=12,
+        bands=[],
+        answers=[],
+        answered_at=timezone.now(),
+    )
+    adventure = services.adventure_create(user=user, target_language="es", level="A2")
+    request = selectors.generation_request(entry=adventure.entries.get())
+    assert (request.known_words, request.new_words) == (6000, 4)
+    entry = run_pipeline(adventure.entries.get())
+    assert (entry.coverage["basis"], entry.coverage["vocabulary"]) == ("placement", 6000)
+    by_level = first_entry_for_another_learner("A2")  # no placement: the level's 2,500
+    assert (by_level.coverage["basis"], by_level.coverage["vocabulary"]) == ("level", 2500)
+    assert entry.coverage["known"] >= by_level.coverage["known"]
