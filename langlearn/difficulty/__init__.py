@@ -144,7 +144,6 @@ def features(
     return {
         "vocabulary_mean": sum(logs) / len(logs),
         "vocabulary_90": math.log10(vocabulary.demand(ranks, 0.90) or model.NO_WORDS_RANK),
-        "vocabulary_75": math.log10(vocabulary.demand(ranks, 0.75) or model.NO_WORDS_RANK),
         "vocabulary_rare": (
             sum(1 for rank in ranks if rank > vocabulary.VOCABULARY["B2"]) / len(ranks)
             if ranks
