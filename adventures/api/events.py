@@ -146,23 +146,36 @@ with `?ticket=` from `POST …/events/ticket` (browsers' `EventSource` cannot se
 headers)."""
 
 
-# One event of the stream, as an EventSource sees it (``data`` is JSON text).
-EVENT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "description": "The event id (a whole number)."},
-        "event": {
-            "type": "string",
-            "enum": ["message", "end"],
-            "description": "message: an entry's status changed; end: the last event.",
+# The ``data`` of the stream's events, JSON text: components of their own, so
+# that typed clients can parse an event's data with the generated models.
+EVENT_COMPONENTS = {
+    "AdventureEvent": {
+        "type": "object",
+        "description": "The data of a message event: an entry's new status.",
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "The entry."},
+            "position": {"type": "integer", "minimum": 1},
+            "status": {"$ref": "#/components/schemas/EntryStatusEnum"},
+            "adventure_status": {"$ref": "#/components/schemas/AdventureStatusEnum"},
         },
-        "data": {
-            "type": "string",
-            "description": 'message: {"id", "position", "status", "adventure_status"}; '
-            'end: {"adventure_status"}.',
-        },
-        "retry": {"type": "integer"},
+        "required": ["id", "position", "status", "adventure_status"],
     },
+    "AdventureEndEvent": {
+        "type": "object",
+        "description": "The data of the end event: the adventure settled, the stream closes.",
+        "properties": {
+            "adventure_status": {"$ref": "#/components/schemas/AdventureStatusEnum"},
+        },
+        "required": ["adventure_status"],
+    },
+}
+
+# The body: the stream's text, read as it comes (SSE lines, not one JSON value).
+STREAM_SCHEMA = {
+    "type": "string",
+    "description": "Server-Sent Events: `id:`, `event:` and `data:` lines, a blank line after "
+    "each event; `data` is an AdventureEvent (message) or an AdventureEndEvent (end) as "
+    "JSON text.",
 }
 
 
@@ -175,6 +188,7 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
         "name": "ticket",
         "description": "A ticket from POST /api/adventures/{adventure_id}/events/ticket.",
     }
+    result["components"].setdefault("schemas", {}).update(EVENT_COMPONENTS)
     result["paths"]["/api/adventures/{adventure_id}/events"] = {
         "get": {
             "operationId": "adventures_events_stream",
@@ -200,6 +214,14 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
                 },
                 {
                     "in": "query",
+                    "name": "ticket",
+                    "required": False,
+                    "description": "The eventTicket scheme's ticket, for clients that send "
+                    "API-key schemes as no parameter of their own.",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "in": "query",
                     "name": "last_event_id",
                     "required": False,
                     "description": "As Last-Event-ID, for a new EventSource.",
@@ -209,7 +231,7 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
             "responses": {
                 "200": {
                     "description": "The event stream.",
-                    "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
+                    "content": {"text/event-stream": {"schema": STREAM_SCHEMA}},
                 },
                 "400": _error_response("Last-Event-ID is not an event id."),
                 "401": _error_response(
