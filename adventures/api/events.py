@@ -8,13 +8,20 @@ An async view (it needs the ASGI server: ``langlearn/asgi.py``) streaming
   ``EventSource`` cannot send headers, and tokens do not belong in URLs (they
   end up in logs). A ticket is signed (``django.core.signing``), names one
   learner, one adventure and the learner's token version (a password change
-  revokes it) and is good for ``EVENTS_TICKET_SECONDS``.
+  revokes it). It opens a stream for ``EVENTS_TICKET_SECONDS``; after that it
+  still serves the reconnects of an ``EventSource`` (requests with
+  ``Last-Event-ID``, which EventSource sends once it has had an event) until
+  the access token it was asked for with expires (claim ``r``), so a browser's
+  automatic reconnect keeps working for as long as the learner is signed in.
+  A ticket without ``r`` (issued before reconnects were served) opens streams
+  only.
 
 Only the adventure's owner gets its events; anyone else a 404.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import UUID
 
@@ -34,10 +41,18 @@ from .. import live
 TICKET_SALT = "adventures.events.ticket"
 
 
-def ticket_issue(*, user: Any, adventure_id: UUID) -> str:
-    """A signed ticket for ``user`` to listen to one adventure's events."""
+def ticket_issue(*, user: Any, adventure_id: UUID, reconnect_until: int) -> str:
+    """A signed ticket for ``user`` to listen to one adventure's events; its
+    stream's reconnects are served until ``reconnect_until`` (seconds since
+    the epoch)."""
     return signing.dumps(
-        {"u": str(user.id), "a": str(adventure_id), "v": user.token_version}, salt=TICKET_SALT
+        {
+            "u": str(user.id),
+            "a": str(adventure_id),
+            "v": user.token_version,
+            "r": reconnect_until,
+        },
+        salt=TICKET_SALT,
     )
 
 
@@ -77,13 +92,25 @@ def _credentials(request: HttpRequest, adventure_id: str) -> tuple[str, int]:
     try:
         claims = signing.loads(ticket, salt=TICKET_SALT, max_age=settings.EVENTS_TICKET_SECONDS)
     except signing.SignatureExpired:
-        detail = "This ticket has expired; ask for a new one."
-        raise Refused(401, detail, "ticket_expired") from None
+        claims = _reconnect_claims(request, ticket)
     except signing.BadSignature:
         raise Refused(401, "This ticket is not valid.", "ticket_invalid") from None
     if not isinstance(claims, dict) or claims.get("a") != adventure_id:
         raise Refused(401, "This ticket is for another adventure.", "ticket_invalid")
     return str(claims["u"]), int(claims["v"])
+
+
+def _reconnect_claims(request: HttpRequest, ticket: str) -> Any:
+    """The claims of a ticket past its first ``EVENTS_TICKET_SECONDS``: good
+    for an EventSource's reconnect (it sends ``Last-Event-ID``) until ``r``."""
+    expired = Refused(401, "This ticket has expired; ask for a new one.", "ticket_expired")
+    if "Last-Event-ID" not in request.headers:
+        raise expired
+    claims = signing.loads(ticket, salt=TICKET_SALT)  # signed: checked just before
+    until = claims.get("r") if isinstance(claims, dict) else None
+    if not isinstance(until, int) or time.time() >= until:
+        raise expired
+    return claims
 
 
 def _last_event_id(request: HttpRequest) -> int:
@@ -143,7 +170,9 @@ adventure is `completed` or `error`, a last event `end`
 (`event: end` / `data: {"adventure_status": "completed"}`) and the stream closes
 (close your `EventSource` on it). Authenticate with the `Authorization` header, or
 with `?ticket=` from `POST …/events/ticket` (browsers' `EventSource` cannot send
-headers)."""
+headers): a ticket opens a stream within `expires_in` seconds, and serves that
+stream's reconnects (requests with `Last-Event-ID`) until `reconnect_until`, when
+the access token it was asked for with expires."""
 
 
 # The ``data`` of the stream's events, JSON text: components of their own, so

@@ -19,9 +19,9 @@ import importlib
 import io
 import json
 import shutil
-import socket
 import subprocess
 import sys
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -31,60 +31,26 @@ from typing import Any
 import pytest
 
 from tests.langlearn.test_api_schema import _response_components
-from tests.support.processes import ASGI, ROOT, Process, subprocess_env, wait_for
+from tests.support.processes import ROOT, wait_for
+from tests.support.server import asgi_server
 
 PACKAGE = "langlearn_client"
 TYPESCRIPT = ROOT / "tests" / "support" / "typescript"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def served(tmp_path: Path, start_worker) -> Iterator[str]:
     """gunicorn (ASGI, as everywhere) and a worker, on this test's database;
     stories two passages long."""
-    port = _free_port()
     env = {"STORY_LENGTH": "2", "EVENTS_STREAM_SECONDS": "20"}
-    server = Process(
-        [str(ROOT / ".venv/bin/gunicorn"), *ASGI, "--bind", f"127.0.0.1:{port}"],
-        subprocess_env(
-            tmp_path,
-            DEBUG="false",
-            SECRET_KEY="a-test-secret-key-that-is-long-enough-for-django",
-            ALLOWED_HOSTS="127.0.0.1",
-            DJANGO_SETTINGS_MODULE="tests.support.fast_hasher_settings",
-            **env,
-        ),
-        tmp_path / "gunicorn.log",
-    )
     worker = start_worker(**env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _answers(f"{base}/healthz"), timeout=60, what="gunicorn to answer")
+    with asgi_server(tmp_path, **env) as (base, _):
         yield base
-    finally:
-        server.stop()
-        if not worker.running():
-            print(worker.output())
-
-
-def _answers(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except OSError:
-        return False
+    if not worker.running():
+        print(worker.output())
 
 
 def _schema(base: str) -> dict:
-    import urllib.request
-
     with urllib.request.urlopen(f"{base}/api/schema/?format=json", timeout=30) as response:
         return json.loads(response.read())
 
