@@ -67,9 +67,13 @@ def _setup_node() -> None:
     if stamp.exists() and stamp.read_text() == digest:
         return
     print("-> installing the npm tools in tests/support/typescript", flush=True)
-    subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder, check=True
+    installed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder
     )
+    if installed.returncode:
+        # Only a test needs them: serving goes on; that test fails, naming them.
+        print("-> npm ci failed: the TypeScript schema check cannot run", flush=True)
+        return
     stamp.write_text(digest)
 
 
