@@ -223,8 +223,8 @@ def main(argv: list[str]) -> int:
         for name in ("tune", "heldout")
     }
     try:
-        for source in sources:
-            for split, record in records(source):
+        for documents in sources:
+            for split, record in records(documents):
                 files[split].write(json.dumps(record, ensure_ascii=False) + "\n")
                 counts[(split, record["language"], record["source"], record["level"])] += 1
     finally:
