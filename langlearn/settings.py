@@ -397,6 +397,9 @@ STALLED_RESCUE_CRON = env_str("STALLED_RESCUE_CRON", "* * * * *")
 HISTORY_PRUNE_CRON = env_str("HISTORY_PRUNE_CRON", "30 3 * * *")
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7, minimum=1)
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=1)
+# The storage clean-up (operations.storage_gc, on the maintenance queue):
+# audio files no entry or digest references, written over a day ago.
+STORAGE_GC_CRON = env_str("STORAGE_GC_CRON", "0 4 * * *")
 # Retries of a failed pipeline job: attempts count every run, the first one
 # included; waits are seconds (exponential, capped, plus random jitter).
 PIPELINE_RETRY = {
@@ -518,6 +521,8 @@ def _check_digest_settings() -> None:
         raise ImproperlyConfigured(
             f"HISTORY_PRUNE_CRON: not a cron expression: {HISTORY_PRUNE_CRON!r}"
         )
+    if not croniter.croniter.is_valid(STORAGE_GC_CRON):
+        raise ImproperlyConfigured(f"STORAGE_GC_CRON: not a cron expression: {STORAGE_GC_CRON!r}")
     for code in DIGEST_LANGUAGES:
         problem = languages.target_language_problem(code)
         if problem:

@@ -254,3 +254,31 @@ def test_a_story_deleted_while_its_passage_is_read_aloud_stops_and_leaves_no_fil
     # The learner's next story is written as usual.
     story = client.post("/api/adventures", {"target_language": "es"}, format="json").json()
     poll_entry_complete(client, story["id"], story["entries"][0]["id"], worker)
+
+
+@pytest.mark.django_db
+def test_a_dropped_branch_read_aloud_loses_its_file_when_settled(
+    settings, django_capture_on_commit_callbacks
+):
+    media = Path(settings.MEDIA_ROOT)
+    adventure = make_adventure(make_user())
+    decided = make_complete_entry(adventure)
+    dropped_choice, chosen = decided.choices.order_by("index")
+    branch = make_complete_entry(
+        adventure, position=None, branch_choice=dropped_choice, dropped_at=timezone.now()
+    )
+    make_decision(decided, choice=chosen)
+    path = media / Audio.objects.get(entry=branch).file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF-a-branch-never-shown")
+    kept = media / Audio.objects.get(entry=decided).file
+    kept.write_bytes(b"RIFF-the-story-read-aloud")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.branches_settle(entry_id=decided.id)
+
+    assert not Entry.objects.filter(id=branch.id).exists()
+    assert DroppedBranch.objects.filter(entry_id=branch.id).exists()
+    assert not path.exists()
+    # The story's own passage keeps its file.
+    assert kept.exists()
