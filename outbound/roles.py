@@ -229,6 +229,10 @@ class AudioStorage(Protocol):
 
     def url(self, name: str) -> str: ...
 
+    def read(self, name: str) -> bytes:
+        """The content of the file ``name``."""
+        ...
+
     def delete(self, name: str) -> None:
         """Remove the file ``name``; nothing to do when there is none."""
         ...

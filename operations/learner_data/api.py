@@ -9,7 +9,13 @@ from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,9 +24,10 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from langlearn.api import StrictCharField, error_responses
+from langlearn.errors import InvalidInput
 
 from .deletion import account_delete_checked
-from .export import buffered, chunks
+from .export import buffered, chunks, zip_blocks
 
 
 @extend_schema_serializer(component_name="AccountDelete")
@@ -80,21 +87,45 @@ async def _streamed(blocks: Iterator[bytes]) -> AsyncIterator[bytes]:
 
 class AccountExportApi(APIView):
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "as",
+                str,
+                enum=["json", "zip"],
+                description="json (the default): the document alone; zip: langlearn.json "
+                "and every passage's audio file under audio/.",
+            )
+        ],
         responses={
             (200, "application/json"): OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
                 description="Everything about you as one JSON document (see the manual's "
                 "'Your data' page): profile, stories with their passages, translations, "
                 "choices and decisions, words with their statuses and review history, "
-                "placements, progress. Streamed as it is read."
+                "placements, progress. Streamed as it is read.",
             ),
-            **error_responses(401, 503),
+            (200, "application/zip"): OpenApiResponse(
+                response=OpenApiTypes.BINARY,
+                description="With ?as=zip: the same document as langlearn.json, and "
+                "the audio files.",
+            ),
+            **error_responses(400, 401, 503),
         },
         summary="Take it with you: everything we hold about you",
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         assert isinstance(request.user, User)  # IsAuthenticated
-        blocks = buffered(chunks(user=request.user))
-        response = StreamingHttpResponse(_streamed(blocks), content_type="application/json")
-        name = f"langlearn-{timezone.now():%Y-%m-%d}.json"
+        # Not ?format=, which DRF keeps for choosing a renderer.
+        kind = request.query_params.get("as", "json")
+        if kind not in {"json", "zip"}:
+            raise InvalidInput("as must be json or zip.", code="invalid")
+        if kind == "zip":
+            blocks = zip_blocks(user=request.user)
+            content_type = "application/zip"
+        else:
+            blocks = buffered(chunks(user=request.user))
+            content_type = "application/json"
+        response = StreamingHttpResponse(_streamed(blocks), content_type=content_type)
+        name = f"langlearn-{timezone.now():%Y-%m-%d}.{kind}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

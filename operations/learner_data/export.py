@@ -27,6 +27,9 @@ queries, as plain values (model instances with prefetched rows form cycles
 that only the garbage collector's rare full passes free), so memory stays flat
 however much the learner has.
 
+``zip_blocks`` gives the same document as ``langlearn.json`` in a zip, with
+each passage's audio file beside it.
+
 What is exported is declared per model (``EXPORTED``), and what is left out
 with its reason (``LEFT_OUT``); the suite checks that every model that holds a
 learner's rows (``ownership.owned_models``) is in one of the two.
@@ -35,6 +38,7 @@ learner's rows (``ownership.owned_models``) is in one of the two.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,6 +64,7 @@ from adventures.models import (
     Token,
 )
 from outbound import factory
+from outbound.errors import ProviderError
 from vocabulary import progress as vocabulary_progress
 from vocabulary.models import Card, Placement, Review, Word
 
@@ -350,3 +355,52 @@ def buffered(pieces: Iterator[str], size: int = 64 * 1024) -> Iterator[bytes]:
             block, length = [], 0
     if block:
         yield "".join(block).encode()
+
+
+class _Sink:
+    """Where ``zipfile`` writes: kept until ``drained`` (it cannot seek, so
+    ``zipfile`` writes each member's sizes after its data)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drained(self) -> Iterator[bytes]:
+        if self._parts:
+            yield b"".join(self._parts)
+            self._parts = []
+
+
+def zip_blocks(*, user: User) -> Iterator[bytes]:
+    """The export as a zip, block by block: ``langlearn.json`` (the document
+    above) and each passage's audio file under its name in storage
+    (``audio/<story>/<passage>.wav``), read one at a time. A file the storage
+    has lost is left out (its passage still names it)."""
+    sink = _Sink()
+    storage = factory.get_audio_storage()
+    archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED)  # type: ignore[call-overload]
+    with archive:
+        with archive.open("langlearn.json", "w", force_zip64=True) as member:
+            for block in buffered(chunks(user=user)):
+                member.write(block)
+                yield from sink.drained()
+        names = (
+            Audio.objects.filter(entry__adventure__user=user, entry__position__isnull=False)
+            .order_by("entry__adventure__created_at", "entry__position")
+            .values_list("file", flat=True)
+        )
+        for name in names.iterator(chunk_size=BATCH):
+            try:
+                content = storage.read(name)
+            except ProviderError:
+                continue
+            # Audio is compressed already.
+            archive.writestr(name, content, compress_type=zipfile.ZIP_STORED)
+            yield from sink.drained()
+    yield from sink.drained()

@@ -41,6 +41,13 @@ class DjangoAudioStorage:
     def url(self, name: str) -> str:
         return self._storage.url(name)
 
+    def read(self, name: str) -> bytes:
+        def whole() -> bytes:
+            with self._storage.open(name, "rb") as file:
+                return file.read()
+
+        return _translated(whole)
+
     def delete(self, name: str) -> None:
         """Remove ``name`` (none there: nothing to do); with local files, its
         folder too once it is empty, so a deleted story leaves no folder."""

@@ -3,9 +3,11 @@ learner owns (or names why it leaves one out), and is streamed."""
 
 from __future__ import annotations
 
+import io
 import json
 import tracemalloc
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from adventures.models import Adventure, Entry, Sentence, Token
+from adventures.models import Adventure, Audio, Entry, Sentence, Token
 from operations.learner_data import export
 from operations.learner_data.ownership import owned_models
 from vocabulary.models import Card, Review, Word
@@ -94,6 +96,34 @@ def test_the_export_holds_everything_about_the_learner_and_nothing_of_others(set
     assert document["progress"][0]["words"]["learning"] == 1
     assert str(ben.pk) not in raw.decode()
     assert "secret" not in json.dumps(document["profile"])
+
+
+def test_the_zip_holds_the_document_and_the_audio_files(settings):
+    media = Path(settings.MEDIA_ROOT)
+    ana = make_full_learner(media)
+    make_full_learner(media, "ben")
+    lost = Audio.objects.filter(entry__adventure__user=ana).order_by("entry__position")[1]
+    (media / lost.file).unlink()  # a file the storage has lost is left out
+    client = client_for(ana)
+
+    response = client.get("/api/auth/account/export?as=zip")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].endswith('.zip"')
+    with zipfile.ZipFile(io.BytesIO(read_streamed(response))) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+        document = json.loads(archive.read("langlearn.json"))
+        [story] = document["stories"]
+        first = story["passages"][0]["audio"]["file"]
+        assert names == ["langlearn.json", first]
+        assert archive.read(first) == (media / first).read_bytes()
+    assert document["profile"]["username"] == "ana"
+
+    wrong = client.get("/api/auth/account/export?as=tar")
+    assert wrong.status_code == 400
+    assert wrong.json() == {"detail": "as must be json or zip.", "code": "invalid"}
 
 
 def test_the_export_needs_a_token():
