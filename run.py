@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,7 +48,36 @@ def _requirements() -> list[str]:
 
 
 def setup() -> None:
-    """Create the virtualenv and install what pyproject.toml declares, once."""
+    """Create the virtualenv and install what pyproject.toml declares, once;
+    and, where node is, the npm tools the tests run on the schema."""
+    _setup_python()
+    _setup_node()
+
+
+def _setup_node() -> None:
+    """``npm ci`` in tests/support/typescript (openapi-typescript, tsc), again
+    only when its lock file changes; nothing without npm (the test that needs
+    them says so)."""
+    folder = ROOT / "tests" / "support" / "typescript"
+    lock, stamp = folder / "package-lock.json", folder / "node_modules" / ".langlearn-installed"
+    npm = shutil.which("npm")
+    if npm is None or not lock.exists():
+        return
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print("-> installing the npm tools in tests/support/typescript", flush=True)
+    installed = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder
+    )
+    if installed.returncode:
+        # Only a test needs them: serving goes on; that test fails, naming them.
+        print("-> npm ci failed: the TypeScript schema check cannot run", flush=True)
+        return
+    stamp.write_text(digest)
+
+
+def _setup_python() -> None:
     requirements = _requirements()
     digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest:

@@ -248,7 +248,11 @@ async def stream(the_hub: Hub, subscription: Subscription, *, last_id: int) -> A
     loop = asyncio.get_running_loop()
     closes_at = loop.time() + settings.EVENTS_STREAM_SECONDS
     try:
-        yield f"retry: {settings.EVENTS_RETRY_MS}\n\n"
+        # Resumed from an id: give it back to EventSource at once, so that a
+        # reconnect before the next event still sends Last-Event-ID (which a
+        # ticket past its first minute needs; see adventures/api/events.py).
+        resumed = f"id: {last_id}\n" if last_id else ""
+        yield f"retry: {settings.EVENTS_RETRY_MS}\n{resumed}\n"
         # Subscribed before reading: an event committed from here on is either
         # in these reads or in the queue (or both: ids tell them apart). The
         # status is read first: the newest event read after it, if any, is

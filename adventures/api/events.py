@@ -8,13 +8,20 @@ An async view (it needs the ASGI server: ``langlearn/asgi.py``) streaming
   ``EventSource`` cannot send headers, and tokens do not belong in URLs (they
   end up in logs). A ticket is signed (``django.core.signing``), names one
   learner, one adventure and the learner's token version (a password change
-  revokes it) and is good for ``EVENTS_TICKET_SECONDS``.
+  revokes it). It opens a stream for ``EVENTS_TICKET_SECONDS``; after that it
+  still serves the reconnects of an ``EventSource`` (requests with
+  ``Last-Event-ID``, which EventSource sends once it has had an event) until
+  the access token it was asked for with expires (claim ``r``), so a browser's
+  automatic reconnect keeps working for as long as the learner is signed in.
+  A ticket without ``r`` (issued before reconnects were served) opens streams
+  only.
 
 Only the adventure's owner gets its events; anyone else a 404.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import UUID
 
@@ -34,10 +41,18 @@ from .. import live
 TICKET_SALT = "adventures.events.ticket"
 
 
-def ticket_issue(*, user: Any, adventure_id: UUID) -> str:
-    """A signed ticket for ``user`` to listen to one adventure's events."""
+def ticket_issue(*, user: Any, adventure_id: UUID, reconnect_until: int) -> str:
+    """A signed ticket for ``user`` to listen to one adventure's events; its
+    stream's reconnects are served until ``reconnect_until`` (seconds since
+    the epoch)."""
     return signing.dumps(
-        {"u": str(user.id), "a": str(adventure_id), "v": user.token_version}, salt=TICKET_SALT
+        {
+            "u": str(user.id),
+            "a": str(adventure_id),
+            "v": user.token_version,
+            "r": reconnect_until,
+        },
+        salt=TICKET_SALT,
     )
 
 
@@ -77,13 +92,25 @@ def _credentials(request: HttpRequest, adventure_id: str) -> tuple[str, int]:
     try:
         claims = signing.loads(ticket, salt=TICKET_SALT, max_age=settings.EVENTS_TICKET_SECONDS)
     except signing.SignatureExpired:
-        detail = "This ticket has expired; ask for a new one."
-        raise Refused(401, detail, "ticket_expired") from None
+        claims = _reconnect_claims(request, ticket)
     except signing.BadSignature:
         raise Refused(401, "This ticket is not valid.", "ticket_invalid") from None
     if not isinstance(claims, dict) or claims.get("a") != adventure_id:
         raise Refused(401, "This ticket is for another adventure.", "ticket_invalid")
     return str(claims["u"]), int(claims["v"])
+
+
+def _reconnect_claims(request: HttpRequest, ticket: str) -> Any:
+    """The claims of a ticket past its first ``EVENTS_TICKET_SECONDS``: good
+    for an EventSource's reconnect (it sends ``Last-Event-ID``) until ``r``."""
+    expired = Refused(401, "This ticket has expired; ask for a new one.", "ticket_expired")
+    if "Last-Event-ID" not in request.headers:
+        raise expired
+    claims = signing.loads(ticket, salt=TICKET_SALT)  # signed: checked just before
+    until = claims.get("r") if isinstance(claims, dict) else None
+    if not isinstance(until, int) or time.time() >= until:
+        raise expired
+    return claims
 
 
 def _last_event_id(request: HttpRequest) -> int:
@@ -143,26 +170,41 @@ adventure is `completed` or `error`, a last event `end`
 (`event: end` / `data: {"adventure_status": "completed"}`) and the stream closes
 (close your `EventSource` on it). Authenticate with the `Authorization` header, or
 with `?ticket=` from `POST …/events/ticket` (browsers' `EventSource` cannot send
-headers)."""
+headers): a ticket opens a stream within `expires_in` seconds, and serves that
+stream's reconnects (requests with `Last-Event-ID`) until `reconnect_until`, when
+the access token it was asked for with expires."""
 
 
-# One event of the stream, as an EventSource sees it (``data`` is JSON text).
-EVENT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "description": "The event id (a whole number)."},
-        "event": {
-            "type": "string",
-            "enum": ["message", "end"],
-            "description": "message: an entry's status changed; end: the last event.",
+# The ``data`` of the stream's events, JSON text: components of their own, so
+# that typed clients can parse an event's data with the generated models.
+EVENT_COMPONENTS = {
+    "AdventureEvent": {
+        "type": "object",
+        "description": "The data of a message event: an entry's new status.",
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "The entry."},
+            "position": {"type": "integer", "minimum": 1},
+            "status": {"$ref": "#/components/schemas/EntryStatusEnum"},
+            "adventure_status": {"$ref": "#/components/schemas/AdventureStatusEnum"},
         },
-        "data": {
-            "type": "string",
-            "description": 'message: {"id", "position", "status", "adventure_status"}; '
-            'end: {"adventure_status"}.',
-        },
-        "retry": {"type": "integer"},
+        "required": ["id", "position", "status", "adventure_status"],
     },
+    "AdventureEndEvent": {
+        "type": "object",
+        "description": "The data of the end event: the adventure settled, the stream closes.",
+        "properties": {
+            "adventure_status": {"$ref": "#/components/schemas/AdventureStatusEnum"},
+        },
+        "required": ["adventure_status"],
+    },
+}
+
+# The body: the stream's text, read as it comes (SSE lines, not one JSON value).
+STREAM_SCHEMA = {
+    "type": "string",
+    "description": "Server-Sent Events: `id:`, `event:` and `data:` lines, a blank line after "
+    "each event; `data` is an AdventureEvent (message) or an AdventureEndEvent (end) as "
+    "JSON text.",
 }
 
 
@@ -175,6 +217,7 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
         "name": "ticket",
         "description": "A ticket from POST /api/adventures/{adventure_id}/events/ticket.",
     }
+    result["components"].setdefault("schemas", {}).update(EVENT_COMPONENTS)
     result["paths"]["/api/adventures/{adventure_id}/events"] = {
         "get": {
             "operationId": "adventures_events_stream",
@@ -200,6 +243,14 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
                 },
                 {
                     "in": "query",
+                    "name": "ticket",
+                    "required": False,
+                    "description": "The eventTicket scheme's ticket, for clients that send "
+                    "API-key schemes as no parameter of their own.",
+                    "schema": {"type": "string"},
+                },
+                {
+                    "in": "query",
                     "name": "last_event_id",
                     "required": False,
                     "description": "As Last-Event-ID, for a new EventSource.",
@@ -209,7 +260,7 @@ def openapi_events(result: dict, generator: Any, request: Any, public: bool) -> 
             "responses": {
                 "200": {
                     "description": "The event stream.",
-                    "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
+                    "content": {"text/event-stream": {"schema": STREAM_SCHEMA}},
                 },
                 "400": _error_response("Last-Event-ID is not an event id."),
                 "401": _error_response(

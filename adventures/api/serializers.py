@@ -20,6 +20,7 @@ class EntrySummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Entry
         fields = ["id", "position", "status"]
+        read_only_fields = fields
 
 
 class AdventureSerializer(serializers.ModelSerializer):
@@ -39,6 +40,7 @@ class AdventureSerializer(serializers.ModelSerializer):
             "updated_at",
             "entries",
         ]
+        read_only_fields = fields
 
 
 class SentenceSerializer(serializers.ModelSerializer):
@@ -50,12 +52,14 @@ class SentenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sentence
         fields = ["text", "translation", "start_ms", "end_ms"]
+        read_only_fields = fields
 
 
 class ChoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Choice
         fields = ["id", "index", "text", "translation"]
+        read_only_fields = fields
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -74,6 +78,7 @@ class TokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = Token
         fields = ["id", "text", "lemma", "pos", "sentence", "band", "status", "word_id", "review"]
+        read_only_fields = fields
         extra_kwargs = {
             "band": {
                 "help_text": "Frequency band of the lemma, 1 (the 1,500 most frequent lemmas) "
@@ -102,6 +107,7 @@ class AudioSerializer(serializers.ModelSerializer):
     class Meta:
         model = Audio
         fields = ["url", "duration_ms", "content_type"]
+        read_only_fields = fields
 
     def get_url(self, audio: Audio) -> str:
         url = factory.get_audio_storage().url(audio.file)
@@ -196,7 +202,14 @@ class LevelFitSerializer(serializers.Serializer):
         help_text="The content lemmas past the level's vocabulary, rarest first.",
     )
     regenerated = serializers.BooleanField(
-        help_text="The first passage was too hard for the level, so it was asked for once more."
+        help_text="The first passage was too hard for the level, or brought the learner far "
+        "more new words than the level's budget, so it was asked for once more."
+    )
+    reasked_for = serializers.ChoiceField(
+        choices=Entry.ReaskReason.choices,
+        allow_null=True,
+        help_text="Why it was asked for once more: too hard for the level, too many new words "
+        "for the learner, or both (null when it was not).",
     )
     coverage = CoverageSerializer(
         allow_null=True,
@@ -255,6 +268,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "review_words_used",
             "level",
         ]
+        read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
     def get_review_words_used(self, entry: Entry) -> list[str] | None:
@@ -307,6 +321,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "content_lemmas": entry.level_content_lemmas,
             "words_above": entry.level_words_above,
             "regenerated": entry.level_regenerated,
+            "reasked_for": entry.level_reasked_for or None,
             "coverage": entry.coverage or None,
             "known_share": (
                 statuses.count(LemmaStatus.KNOWN) / len(statuses) if statuses else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import time
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -9,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
 from adventures import selectors, services
@@ -185,13 +190,29 @@ class EntryRetryApi(APIView):
         return Response(EntrySummarySerializer(entry).data, status=status.HTTP_202_ACCEPTED)
 
 
+def _token_expiry(request: Request) -> int:
+    """When the request's access token expires (seconds since the epoch); a
+    request authenticated otherwise: an access token's lifetime from now."""
+    expiry = request.auth.get("exp") if isinstance(request.auth, Token) else None
+    if isinstance(expiry, int):
+        return expiry
+    return int(time.time() + jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
 class EventTicketApi(APIView):
     """A short-lived ticket for ``GET …/events?ticket=`` (``EventSource`` sends no headers)."""
 
     @extend_schema_serializer(component_name="EventTicket")
     class OutputSerializer(serializers.Serializer):
         ticket = serializers.CharField(help_text="Pass it as ?ticket= to the events URL.")
-        expires_in = serializers.IntegerField(help_text="Seconds the ticket is good for.")
+        expires_in = serializers.IntegerField(
+            help_text="Seconds the ticket opens a stream for (a new EventSource)."
+        )
+        reconnect_until = serializers.DateTimeField(
+            help_text="Until when the ticket serves the reconnects of a stream it opened "
+            "(EventSource's automatic ones, with Last-Event-ID): when the access token it was "
+            "asked for with expires. A password change revokes it at once."
+        )
 
     @extend_schema(
         request=None,
@@ -201,8 +222,12 @@ class EventTicketApi(APIView):
     )
     def post(self, request: AuthedRequest, adventure_id) -> Response:
         adventure = selectors.adventure_get(user=request.user, adventure_id=adventure_id)
+        until = _token_expiry(request)
         data = {
-            "ticket": events.ticket_issue(user=request.user, adventure_id=adventure.id),
+            "ticket": events.ticket_issue(
+                user=request.user, adventure_id=adventure.id, reconnect_until=until
+            ),
             "expires_in": settings.EVENTS_TICKET_SECONDS,
+            "reconnect_until": datetime.datetime.fromtimestamp(until, tz=datetime.UTC),
         }
         return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)

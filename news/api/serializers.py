@@ -18,6 +18,7 @@ class DigestSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Digest
         fields = ["id", "date", "target_language", "level", "title"]
+        read_only_fields = fields
 
 
 class DigestSentenceSerializer(serializers.ModelSerializer):
@@ -32,6 +33,7 @@ class DigestSentenceSerializer(serializers.ModelSerializer):
     class Meta:
         model = DigestSentence
         fields = ["text", "translation", "start_ms", "end_ms"]
+        read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_translation(self, sentence: DigestSentence) -> str | None:
@@ -50,6 +52,7 @@ class DigestTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = DigestToken
         fields = ["text", "lemma", "pos", "sentence", "status", "word_id"]
+        read_only_fields = fields
 
     @extend_schema_field(serializers.ChoiceField(choices=LemmaStatus.choices))
     def get_status(self, token: DigestToken) -> str:
@@ -68,6 +71,7 @@ class DigestAudioSerializer(serializers.ModelSerializer):
     class Meta:
         model = DigestAudio
         fields = ["url", "duration_ms", "content_type"]
+        read_only_fields = fields
 
     def get_url(self, audio: DigestAudio) -> str:
         url = factory.get_audio_storage().url(audio.file)
@@ -86,6 +90,7 @@ class DigestSourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = DigestItem
         fields = ["headline", "link", "published_at", "source_name"]
+        read_only_fields = fields
 
 
 class DigestSerializer(serializers.ModelSerializer):
@@ -110,6 +115,7 @@ class DigestSerializer(serializers.ModelSerializer):
             "audio",
             "sources",
         ]
+        read_only_fields = fields
 
     def get_translation_language(self, digest: Digest) -> str:
         return self.context["native_language"]

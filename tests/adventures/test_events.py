@@ -10,6 +10,7 @@ delivered on commit), and every read waits with a deadline, never a sleep.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import time
 import uuid
@@ -23,6 +24,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.core import signing
 from django.db import connection, transaction
 from django.test import AsyncClient
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
@@ -509,5 +511,110 @@ def test_a_stream_closes_after_events_stream_seconds_without_end(owner, adventur
                 break
             assert block.comments == ["heartbeat"]  # no event, and no end
         assert stream.ended
+
+    run(scenario)
+
+
+# --- reconnects: a ticket past its first minute ---------------------------------------
+
+
+class PastSigner(signing.TimestampSigner):
+    """Signs as if it were ``ago`` seconds ago."""
+
+    ago = 61
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(time.time()) - self.ago)
+
+
+def old_ticket(user: User, adventure: Adventure, **claims: Any) -> str:
+    """A ticket issued 61 s ago (past EVENTS_TICKET_SECONDS)."""
+    return PastSigner(salt=TICKET_SALT).sign_object(
+        {"u": str(user.id), "a": str(adventure.id), "v": user.token_version, **claims}
+    )
+
+
+def test_a_ticket_serves_its_streams_reconnects_until_the_access_token_expires(owner, adventure):
+    access = refresh_token_for(owner).access_token
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    answer = client.post(f"/api/adventures/{adventure.id}/events/ticket").json()
+    assert answer["expires_in"] == 60
+    until = datetime.datetime.fromisoformat(answer["reconnect_until"].replace("Z", "+00:00"))
+    assert until.timestamp() == access["exp"]
+    assert signing.loads(answer["ticket"], salt=TICKET_SALT)["r"] == access["exp"]
+
+    entry = lifecycle.entry_create(adventure=adventure, position=1, is_final=False)
+    start(entry)
+    first, second = EntryEvent.objects.filter(adventure=adventure).order_by("id")
+    ticket = old_ticket(owner, adventure, r=access["exp"])
+
+    async def scenario() -> None:
+        # A new EventSource (no Last-Event-ID) needs a ticket of the last minute...
+        fresh = await open_stream(adventure.id, query=f"?ticket={ticket}")
+        assert error_of(fresh) == (401, "ticket_expired")
+        # ...its reconnects do not: they resume where they were.
+        resumed = Stream(
+            await open_stream(
+                adventure.id, query=f"?ticket={ticket}", **{"Last-Event-ID": str(first.id)}
+            )
+        )
+        (missed,) = await resumed.events(1)
+        assert int(missed.id or 0) == second.id
+        await sync_to_async(lifecycle.entry_complete)(entry_id=entry.id)
+        (live_event,) = await resumed.events(1)
+        assert status_event(live_event) == (1, "complete")
+        await resumed.close()
+
+    run(scenario)
+
+
+def test_a_reconnect_is_refused_past_the_token_lifetime_or_after_a_password_change(
+    owner, adventure
+):
+    lapsed = old_ticket(owner, adventure, r=int(time.time()) - 1)
+    without = old_ticket(owner, adventure)  # issued before reconnects were served
+    good = old_ticket(owner, adventure, r=int(time.time()) + 600)
+    other = make_adventure(owner)
+    resume = {"Last-Event-ID": "1"}
+
+    async def scenario() -> None:
+        for ticket in (lapsed, without):
+            refused = await open_stream(adventure.id, query=f"?ticket={ticket}", **resume)
+            assert error_of(refused) == (401, "ticket_expired")
+        forged = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
+        assert error_of(await open_stream(adventure.id, query=f"?ticket={forged}", **resume)) == (
+            401,
+            "ticket_invalid",
+        )
+        assert error_of(await open_stream(other.id, query=f"?ticket={good}", **resume)) == (
+            401,
+            "ticket_invalid",
+        )
+        ok = await open_stream(adventure.id, query=f"?ticket={good}", **resume)
+        assert ok.status_code == 200
+        await Stream(ok).close()
+
+    run(scenario)
+    owner.set_password("another-long-passphrase")
+    owner.save()
+
+    async def after_password_change() -> None:
+        revoked = await open_stream(adventure.id, query=f"?ticket={good}", **resume)
+        assert error_of(revoked) == (401, "token_revoked")
+
+    run(after_password_change)
+
+
+def test_a_stream_resumed_from_an_id_hands_it_back_at_once(owner, adventure, token):
+    # So that EventSource sends Last-Event-ID when it reconnects before the next event.
+    async def scenario() -> None:
+        stream = Stream(await open_stream(adventure.id, token=token, query="?last_event_id=7"))
+        first = await stream.next()
+        assert (first.retry, first.id, first.data) == (2000, "7", None)
+        await stream.close()
+        fresh = Stream(await open_stream(adventure.id, token=token))
+        assert (await fresh.next()).id is None
+        await fresh.close()
 
     run(scenario)

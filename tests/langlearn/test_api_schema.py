@@ -148,8 +148,8 @@ def test_schemathesis_finds_no_schema_violations(tmp_path: Path):
                 str(config),
                 "run",
                 f"{base}/api/schema/",
-                "--checks",
-                "all",
+                # Every check is on by default; "--checks all" would also
+                # override the per-operation settings of schemathesis.toml.
                 "--header",
                 f"Authorization: Bearer {token}",
                 "--max-examples",
@@ -206,3 +206,111 @@ def test_page_size_outside_the_schema_is_a_400(api):
         if p["name"] == "page_size"
     ]
     assert size["schema"]["minimum"] == 1
+
+
+# --- what typed clients generated from the schema rely on -----------------------------
+
+
+def _schema(api) -> dict:
+    response = api.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _refs(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
+
+
+def _response_components(schema: dict) -> set[str]:
+    """Every component an answer carries, nested ones included."""
+    components = schema["components"]["schemas"]
+    found = _refs([op["responses"] for item in schema["paths"].values() for op in item.values()])
+    while True:
+        more = found | set().union(*(_refs(components[name]) for name in found))
+        if more == found:
+            return found
+        found = more
+
+
+@pytest.mark.django_db
+def test_every_field_an_answer_carries_is_required(api):
+    # A typed client makes a field that is not required "X | Unset"; every
+    # serializer of ours writes all its fields (null where there is none).
+    schema = _schema(api)
+    components = schema["components"]["schemas"]
+    names = _response_components(schema)
+    assert {"Adventure", "Entry", "Token", "Word", "PaginatedWordList"} <= names
+    optional = {
+        f"{name}.{field}"
+        for name in names
+        for field in components[name].get("properties", {})
+        if field not in components[name].get("required", [])
+    }
+    assert optional == set()
+    page = components["PaginatedAdventureList"]["properties"]
+    assert page["next"]["nullable"] is True
+    assert page["previous"]["nullable"] is True
+
+
+def _readable(media_type: str, body: dict) -> bool:
+    """What generators read: JSON, bytes as application/octet-stream, text as a string."""
+    if media_type == "application/json":
+        return True
+    if media_type == "application/octet-stream":
+        return body == {"type": "string", "format": "binary"}
+    return media_type.startswith("text/") and body.get("type") == "string" and "format" not in body
+
+
+@pytest.mark.django_db
+def test_every_answer_has_a_media_type_generators_read_first(api):
+    # openapi-python-client takes the first media type it knows (any text/*
+    # as text, application/octet-stream as bytes, JSON) and skips the rest.
+    unreadable = []
+    for path, item in _schema(api)["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                content = response.get("content")
+                if content:
+                    media_type, body = next(iter(content.items()))
+                    if not _readable(media_type, body["schema"]):
+                        unreadable.append(f"{method.upper()} {path} {status} {media_type}")
+    assert unreadable == []
+
+
+@pytest.mark.django_db
+def test_the_schema_has_every_operation_clients_use(api):
+    schema = _schema(api)
+    operations = {
+        (method.upper(), path) for path, item in schema["paths"].items() for method in item
+    }
+    assert {
+        ("GET", "/api/words/{word_id}"),
+        ("PATCH", "/api/words/{word_id}"),
+        ("DELETE", "/api/words/{word_id}"),
+        ("GET", "/api/words/export"),
+        ("GET", "/api/adventures/{adventure_id}/events"),
+        ("POST", "/api/adventures/{adventure_id}/events/ticket"),
+    } <= operations
+    export = schema["paths"]["/api/words/export"]["get"]["responses"]["200"]["content"]
+    assert list(export) == ["application/octet-stream", "application/apkg", "text/csv"]
+    events = schema["paths"]["/api/adventures/{adventure_id}/events"]["get"]
+    assert events["responses"]["200"]["content"]["text/event-stream"]["schema"]["type"] == "string"
+    assert {"eventTicket": []} in events["security"]
+    assert schema["components"]["securitySchemes"]["eventTicket"] == {
+        "type": "apiKey",
+        "in": "query",
+        "name": "ticket",
+        "description": "A ticket from POST /api/adventures/{adventure_id}/events/ticket.",
+    }
+    assert "ticket" in {parameter["name"] for parameter in events["parameters"]}
+    assert schema["components"]["schemas"]["AdventureEvent"]["required"] == [
+        "id",
+        "position",
+        "status",
+        "adventure_status",
+    ]

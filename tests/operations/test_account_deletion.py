@@ -71,9 +71,8 @@ def test_leaving_deletes_every_row_and_file_the_learner_owns(
     # deletion is checked here.
     assert not empty, f"tests/support/learner_data.py makes no rows of {empty}"
     bens = owned_rows(ben)
-    ticket = client.post(
-        f"/api/adventures/{Adventure.objects.get(user=ana).id}/events/ticket"
-    ).json()["ticket"]
+    anas = Adventure.objects.get(user=ana).id
+    ticket = client.post(f"/api/adventures/{anas}/events/ticket").json()["ticket"]
     refresh = str(RefreshToken.for_user(ana))
     story = Path(settings.MEDIA_ROOT) / "audio" / str(Adventure.objects.get(user=ana).id)
     assert len(list(story.iterdir())) == 2
@@ -90,9 +89,7 @@ def test_leaving_deletes_every_row_and_file_the_learner_owns(
     assert client.get("/api/adventures").status_code == 401
     refreshed = APIClient().post("/api/auth/token/refresh", {"refresh": refresh}, format="json")
     assert refreshed.status_code == 401
-    stream = APIClient().get(
-        f"/api/adventures/{Adventure.objects.filter(user=ben).get().id}/events?ticket={ticket}"
-    )
+    stream = APIClient().get(f"/api/adventures/{anas}/events?ticket={ticket}")
     assert stream.status_code == 401
     # The name can be taken again; the spend stays, without the learner.
     assert not User.objects.filter(username="ana").exists()

@@ -240,6 +240,17 @@ def test_words_need_a_token(anonymous):
 # --- changing and deleting ------------------------------------------------------------------
 
 
+def test_get_reads_one_word_as_the_list_shows_it(api):
+    word = save(api, language="es", lemma="faro").json()
+    response = api.get(f"/api/words/{word['id']}")
+    assert response.status_code == 200
+    assert response.json() == word
+    assert api.get("/api/words").json()["results"] == [word]
+    missing = api.get(f"/api/words/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+
+
 def test_patch_changes_the_status(api):
     word = save(api, language="es", lemma="faro").json()
     for status in ("known", "ignored", "learning"):
@@ -283,6 +294,7 @@ def test_another_learners_word_is_404_and_untouched(api):
     assert patched.status_code == 404
     assert patched.json()["code"] == "not_found"
     assert api.delete(url).status_code == 404
+    assert api.get(url).status_code == 404
     assert Word.objects.get(id=theirs["id"]).status == "learning"
 
 

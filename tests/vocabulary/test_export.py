@@ -85,6 +85,31 @@ def test_the_anki_deck_is_a_zip_with_a_note_per_word(api, words, tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("format_", "own_type"), [("apkg", "application/apkg"), ("csv", "text/csv; charset=utf-8")]
+)
+def test_a_client_that_accepts_bytes_gets_the_same_file_as_octet_stream(
+    api, words, format_, own_type
+):
+    query = {"language": "es", "format": format_}
+    plain = api.get(URL, query)
+    as_bytes = api.get(URL, query, HTTP_ACCEPT="application/octet-stream")
+    assert plain["Content-Type"] == own_type
+    assert as_bytes.status_code == 200
+    assert as_bytes["Content-Type"] == "application/octet-stream"
+    assert as_bytes["Content-Disposition"] == plain["Content-Disposition"]
+    if format_ == "csv":
+        assert as_bytes.content == plain.content
+    else:
+        assert zipfile.ZipFile(io.BytesIO(as_bytes.content)).namelist() == [
+            "collection.anki2",
+            "media",
+        ]
+    # Naming the format's own type too keeps it.
+    both = api.get(URL, query, HTTP_ACCEPT=f"application/octet-stream, {own_type.split(';')[0]}")
+    assert both["Content-Type"] == own_type
+
+
 def test_exporting_again_keeps_the_deck_and_note_ids(api, words, tmp_path):
     first = api.get(URL, {"language": "es", "format": "apkg"}).content
     Word.objects.create(user=words[0].user, language="es", lemma="llave")

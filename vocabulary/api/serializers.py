@@ -30,6 +30,7 @@ class WordSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
 
 @extend_schema_serializer(component_name="DueReview")

@@ -183,6 +183,13 @@ class WordDetailApi(APIView):
         status = serializers.ChoiceField(choices=Word.Status.choices, required=False)
 
     @extend_schema(
+        responses={200: WordSerializer, **error_responses(401, 404, 503)},
+        summary="One of your words",
+    )
+    def get(self, request: AuthedRequest, word_id) -> Response:
+        return Response(WordSerializer(selectors.word_get(user=request.user, word_id=word_id)).data)
+
+    @extend_schema(
         request=InputSerializer,
         responses={200: WordSerializer, **error_responses(400, 401, 404, 413, 415, 503)},
         summary="Change a word's status (a body without one changes nothing)",
@@ -341,10 +348,24 @@ class JSONOnlyNegotiation(DefaultContentNegotiation):
 
 APKG_TYPE = "application/apkg"
 CSV_TYPE = "text/csv"
+# Listed first in the schema: generated clients read a body of this type as
+# bytes (openapi-python-client treats any text/* as text, and does not know
+# application/apkg). Sent when the request's Accept asks for it.
+BYTES_TYPE = "application/octet-stream"
 EXPORT_ANSWER = (
     "A file to save (Content-Disposition: attachment): for format=apkg an Anki deck "
-    "(a zip holding a SQLite collection), for format=csv UTF-8 CSV with a header row."
+    "(a zip holding a SQLite collection), for format=csv UTF-8 CSV with a header row. "
+    "Its type is application/apkg or text/csv, or application/octet-stream for either "
+    "when Accept names application/octet-stream and not the format's own type."
 )
+
+
+def _wants_bytes(request: Request, own_type: str) -> bool:
+    """Accept names application/octet-stream and not ``own_type``."""
+    named = {
+        part.split(";")[0].strip().lower() for part in request.headers.get("Accept", "").split(",")
+    }
+    return BYTES_TYPE in named and own_type not in named
 
 
 class WordExportApi(APIView):
@@ -368,6 +389,7 @@ class WordExportApi(APIView):
     @extend_schema(
         parameters=[FilterSerializer],
         responses={
+            (200, BYTES_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=EXPORT_ANSWER),
             (200, APKG_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=EXPORT_ANSWER),
             (200, CSV_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description=EXPORT_ANSWER),
             **error_responses(400, 401, 503),
@@ -398,6 +420,8 @@ class WordExportApi(APIView):
             content_type = APKG_TYPE
         else:
             body, content_type = export.csv_text(words), f"{CSV_TYPE}; charset=utf-8"
+        if _wants_bytes(request, content_type.partition(";")[0]):
+            content_type = BYTES_TYPE
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = (
             f'attachment; filename="{export.filename(language, data["format"])}"'

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("adventures", "0013_entry_coverage"),
+        ("adventures", "0014_entry_level_reasked_for"),
     ]
 
     operations = [
