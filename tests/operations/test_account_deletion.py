@@ -11,9 +11,10 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import models
+from django.db import connection, models
 from django.test import Client
 from django.urls import reverse
+from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -48,6 +49,18 @@ def test_the_models_that_hold_a_learners_rows_are_found_through_their_foreign_ke
     assert "adventures.DeletedSpend" not in owned
 
 
+def finished_job(user: User) -> int:
+    """A pipeline job of the user's that succeeded (its row names them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status)"
+            " VALUES ('adventure_pipeline', 'adventures.generate_adventure_entry', %s, 'succeeded')"
+            " RETURNING id",
+            [json.dumps({"adventure_id": "a", "entry_id": "e", "user_id": str(user.pk)})],
+        )
+        return cursor.fetchone()[0]
+
+
 def every_row_goes(before: dict[type[models.Model], set]) -> None:
     for model, pks in before.items():
         left = model._default_manager.filter(pk__in=pks)
@@ -71,6 +84,7 @@ def test_leaving_deletes_every_row_and_file_the_learner_owns(
     # deletion is checked here.
     assert not empty, f"tests/support/learner_data.py makes no rows of {empty}"
     bens = owned_rows(ben)
+    anas_job, bens_job = finished_job(ana), finished_job(ben)
     anas = Adventure.objects.get(user=ana).id
     ticket = client.post(f"/api/adventures/{anas}/events/ticket").json()["ticket"]
     refresh = str(RefreshToken.for_user(ana))
@@ -96,6 +110,9 @@ def test_leaving_deletes_every_row_and_file_the_learner_owns(
     assert DeletedSpend.objects.get().adventures == 1
     # The other learner keeps everything.
     assert owned_rows(ben) == bens
+    jobs = set(ProcrastinateJob.objects.values_list("id", flat=True))
+    assert anas_job not in jobs
+    assert bens_job in jobs
     assert Path(settings.MEDIA_ROOT, "audio", str(Adventure.objects.get(user=ben).id)).exists()
 
 
