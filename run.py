@@ -7,7 +7,7 @@ It creates ``.venv`` beside this file, installs the dependencies declared in
 
 - ``serve``: applies migrations and runs the web server and the Procrastinate
   worker in the foreground, on the embedded PostgreSQL unless ``DATABASE_URL``
-  is set. Ctrl-C stops both.
+  is set, with ``DEBUG`` on unless set. Ctrl-C stops both.
 - ``test``: runs ``ruff check``, ``ruff format --check``, the import contract
   (``lint-imports``) and the docs build (``mkdocs build --strict``), then
   ``mypy`` beside the pytest suite, which runs on two processes (extra
@@ -173,6 +173,10 @@ def serve() -> int:
     if problem:
         print(f"-> {problem}", file=sys.stderr, flush=True)
         return 1
+    # Local development: debug pages on, unless the caller said otherwise (the
+    # settings' own default is off, so a server started any other way without
+    # configuration shows none).
+    os.environ.setdefault("DEBUG", "true")
     _manage("migrate", "--no-input")
     _manage("collectstatic", "--no-input", "-v", "0")
     pid_file = _serve_pid_file()

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -26,9 +27,19 @@ from langlearn import difficulty
 from outbound import factory
 
 from . import weaving
-from .models import Adventure, Audio, Choice, Decision, DroppedBranch, Entry, Sentence, Token
+from .models import (
+    Adventure,
+    Audio,
+    Choice,
+    Decision,
+    DeletedSpend,
+    DroppedBranch,
+    Entry,
+    Sentence,
+    Token,
+)
 from .selectors import adventure_costs
-from .services import entries_rerun
+from .services import adventures_delete, entries_rerun
 
 
 def steps_done(
@@ -213,6 +224,41 @@ class AdventureAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # An adventure starts with an entry and its job: learners create them
         # through the API (adventure_create), never as a bare row.
+        return False
+
+    # Deleting stories here takes the learner's path (``adventures_delete``):
+    # queued jobs cancelled, spend kept, audio files removed after the commit.
+    def delete_model(self, request: HttpRequest, obj: Adventure) -> None:
+        with transaction.atomic():
+            adventures_delete(adventure_ids=[obj.id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Adventure]) -> None:
+        with transaction.atomic():
+            adventures_delete(adventure_ids=list(queryset.values_list("id", flat=True)))
+
+
+@admin.register(DeletedSpend)
+class DeletedSpendAdmin(admin.ModelAdmin):
+    """What deleted stories cost, per day: the operator's figures without them."""
+
+    list_display = (
+        "day",
+        "adventures",
+        "entries",
+        "llm_input_tokens",
+        "llm_output_tokens",
+        "translated_characters",
+        "audio_seconds",
+    )
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -324,3 +324,24 @@ class DroppedBranch(models.Model):
 
     def __str__(self) -> str:
         return f"Dropped branch {self.entry_id}"
+
+
+class DeletedSpend(models.Model):
+    """What the providers billed for stories deleted on a day (by their
+    learner, with their account, or by staff), summed: the operator's figures
+    keep the spend without the stories or their learners."""
+
+    day = models.DateField(unique=True, help_text="When the stories were deleted (UTC).")
+    adventures = models.PositiveIntegerField(default=0)
+    entries = models.PositiveIntegerField(default=0, help_text="Dropped branches included.")
+    llm_input_tokens = models.PositiveBigIntegerField(default=0)
+    llm_output_tokens = models.PositiveBigIntegerField(default=0)
+    translated_characters = models.PositiveBigIntegerField(default=0)
+    audio_seconds = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name_plural = "deleted stories' spend"
+
+    def __str__(self) -> str:
+        return f"Spend of stories deleted on {self.day}"

@@ -5,6 +5,8 @@ transaction of its own, reached through ``worker.orm.db``.
 
 from __future__ import annotations
 
+import asyncio
+
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import passage_problem
@@ -75,11 +77,16 @@ async def voice(entry: Entry, passage: Passage) -> None:
         language=entry.adventure.target_language,
         name=f"audio/{entry.adventure_id}/{entry.id}",
     )
-    await db(services.entry_record_audio)(
-        entry_id=entry.id,
-        name=stored.name,
-        content_type=stored.content_type,
-        duration_ms=stored.duration_ms,
-        size_bytes=stored.size_bytes,
-        sentence_offsets=stored.offsets,
-    )
+    try:
+        await db(services.entry_record_audio)(
+            entry_id=entry.id,
+            name=stored.name,
+            content_type=stored.content_type,
+            duration_ms=stored.duration_ms,
+            size_bytes=stored.size_bytes,
+            sentence_offsets=stored.offsets,
+        )
+    except services.EntryGone:
+        # Its story was deleted while it was read aloud: the file goes too.
+        await asyncio.to_thread(services.audio_files_remove, [stored.name])
+        raise

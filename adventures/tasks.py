@@ -75,7 +75,8 @@ async def generate_adventure_entry(
             user_id=UUID(user_id),
         )
     except services.EntryGone:
-        logger.warning("job %s: entry %s is gone; nothing to do", context.job.id, entry_id)
+        # Its story was deleted: the run stops at the step boundary it reached.
+        logger.info("job %s: entry %s is gone; nothing more to do", context.job.id, entry_id)
     except Exception as exc:
         if will_retry(context, exc):
             logger.warning("entry %s failed, will retry: %s", entry_id, exc)

@@ -1,8 +1,11 @@
 """Settings for langlearn, all read from the environment.
 
 Development defaults are embedded and safe (embedded PostgreSQL, stub providers,
-local file storage). With ``DEBUG`` false, secrets have no defaults: a missing
-``SECRET_KEY`` stops the process at start-up instead of running insecurely.
+local file storage), and ``DEBUG`` is off unless set: a server started without
+configuration shows no debug pages (``run.py serve`` turns it on for local
+development). With ``DEBUG=false`` said explicitly (production), secrets have no
+defaults: a missing ``SECRET_KEY`` stops the process at start-up instead of
+running insecurely.
 docs/settings.md lists every variable.
 """
 
@@ -31,14 +34,19 @@ from langlearn.provider_settings import parse_faults, parse_latencies, parse_lim
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("LANGLEARN_DATA_DIR", str(BASE_DIR / ".data")))
 
-DEBUG = env_bool("DEBUG", default=True)
+DEBUG = env_bool("DEBUG", default=False)
+# ``DEBUG=false`` said explicitly: a deployment (every compose stack says it).
+# Unset is a checkout run with no configuration: DEBUG off all the same, but
+# with the development conveniences that need no secret (a generated key,
+# local host names, readable logs, static files without collectstatic).
+PRODUCTION = not DEBUG and env_str("DEBUG") != ""
 
 
 def _secret_key() -> str:
     key = env_secret("SECRET_KEY")
     if key:
         return key
-    if not DEBUG:
+    if PRODUCTION:
         raise ImproperlyConfigured(
             "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is false."
         )
@@ -53,9 +61,10 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
+    "ALLOWED_HOSTS",
+    ["localhost", "127.0.0.1", "[::1]", "testserver"] if not PRODUCTION else [],
 )
-if not DEBUG and not ALLOWED_HOSTS:
+if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -280,7 +289,7 @@ STORAGES = {
     # run.py serve); development works without it.
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if not PRODUCTION
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
@@ -388,6 +397,9 @@ STALLED_RESCUE_CRON = env_str("STALLED_RESCUE_CRON", "* * * * *")
 HISTORY_PRUNE_CRON = env_str("HISTORY_PRUNE_CRON", "30 3 * * *")
 EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 7, minimum=1)
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=1)
+# The storage clean-up (operations.storage_gc, on the maintenance queue):
+# audio files no entry or digest references, written over a day ago.
+STORAGE_GC_CRON = env_str("STORAGE_GC_CRON", "0 4 * * *")
 # Retries of a failed pipeline job: attempts count every run, the first one
 # included; waits are seconds (exponential, capped, plus random jitter).
 PIPELINE_RETRY = {
@@ -509,6 +521,8 @@ def _check_digest_settings() -> None:
         raise ImproperlyConfigured(
             f"HISTORY_PRUNE_CRON: not a cron expression: {HISTORY_PRUNE_CRON!r}"
         )
+    if not croniter.croniter.is_valid(STORAGE_GC_CRON):
+        raise ImproperlyConfigured(f"STORAGE_GC_CRON: not a cron expression: {STORAGE_GC_CRON!r}")
     for code in DIGEST_LANGUAGES:
         problem = languages.target_language_problem(code)
         if problem:
@@ -560,7 +574,7 @@ NEWS_ALLOW_PRIVATE_HOSTS = _news_private_hosts()
 # JSON lines in production, readable lines in development. Every line carries
 # the request id (web) or the job/entry/adventure ids (pipeline), and secrets
 # are scrubbed before anything is written.
-LOG_FORMAT = env_str("LOG_FORMAT", "readable" if DEBUG else "json").lower()
+LOG_FORMAT = env_str("LOG_FORMAT", "readable" if not PRODUCTION else "json").lower()
 if LOG_FORMAT not in {"json", "readable"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or readable, not {LOG_FORMAT!r}")
 LOGGING = {

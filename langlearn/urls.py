@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("adventures.api.urls")),
     path("api/", include("vocabulary.api.urls")),
     path("api/", include("news.api.urls")),
+    path("api/", include("operations.learner_data.urls")),
 ]
 
 if settings.SERVE_MEDIA:

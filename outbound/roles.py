@@ -14,7 +14,9 @@ rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 # --- Story generator ------------------------------------------------------------
@@ -209,6 +211,15 @@ class Voice(Protocol):
 # --- Audio storage --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the audio storage, as its listing gives it."""
+
+    name: str
+    size: int
+    modified: datetime  # aware, UTC
+
+
 class AudioStorage(Protocol):
     """Where audio files go: any Django storage (local files, S3/MinIO, Bunny)."""
 
@@ -217,3 +228,16 @@ class AudioStorage(Protocol):
         ...
 
     def url(self, name: str) -> str: ...
+
+    def read(self, name: str) -> bytes:
+        """The content of the file ``name``."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Remove the file ``name``; nothing to do when there is none."""
+        ...
+
+    def listing(self, prefix: str) -> Iterator[StoredFile]:
+        """Every file whose name starts with ``prefix`` (a folder, ending in
+        ``/``), with its size and when it was last written."""
+        ...

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.support.worker",
     "tests.support.markers",
     "tests.support.parallel",
+    "tests.support.fakes.s3",
 ]

@@ -109,6 +109,16 @@ class AdventureDetailApi(APIView):
         adventure = selectors.adventure_get(user=request.user, adventure_id=adventure_id)
         return Response(AdventureSerializer(adventure).data)
 
+    @extend_schema(
+        request=None,
+        responses={204: None, **error_responses(401, 404, 503)},
+        summary="Delete a story: its passages, translations, choices, audio and status "
+        "events; your words stay (without the passage they were saved from)",
+    )
+    def delete(self, request: AuthedRequest, adventure_id) -> Response:
+        services.adventure_delete(user=request.user, adventure_id=adventure_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class EntryDetailApi(APIView):
     @extend_schema(

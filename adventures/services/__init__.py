@@ -4,7 +4,9 @@
   entry's pipeline job in the same transaction;
 - ``stories``: what learners and staff do (start, choose, retry, re-run);
 - ``results``: what each pipeline step found, stored on the entry;
-- ``branches``: entries generated ahead of a decision (adopt, drop, cap).
+- ``branches``: entries generated ahead of a decision (adopt, drop, cap);
+- ``deletion``: deleting stories (by their learner, with their account, by
+  staff), and ``files``: their audio files removed after the rows.
 """
 
 from .branches import (
@@ -15,7 +17,10 @@ from .branches import (
     branches_resolve,
     branches_settle,
     branches_started_today,
+    entry_jobs_cancel,
 )
+from .deletion import adventure_delete, adventures_delete
+from .files import audio_files_remove, audio_files_remove_on_commit
 from .lifecycle import (
     LEARNER_ERROR_MESSAGE,
     EntryGone,
@@ -48,7 +53,11 @@ __all__ = [
     "EntryGone",
     "RerunResult",
     "adventure_create",
+    "adventure_delete",
     "adventure_status_after",
+    "adventures_delete",
+    "audio_files_remove",
+    "audio_files_remove_on_commit",
     "branch_discard",
     "branch_dropped",
     "branches_create",
@@ -64,6 +73,7 @@ __all__ = [
     "entry_create",
     "entry_events_prune",
     "entry_fail",
+    "entry_jobs_cancel",
     "entry_queue",
     "entry_record_audio",
     "entry_record_generation",

@@ -43,7 +43,8 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from ..models import Choice, Decision, DroppedBranch, Entry
+from ..models import Audio, Choice, Decision, DroppedBranch, Entry
+from .files import audio_files_remove_on_commit
 from .lifecycle import defer_entry_job, entry_status_changed
 
 FINISHED = (Entry.Status.COMPLETE, Entry.Status.ERROR)
@@ -97,10 +98,12 @@ def branches_create(*, entry: Entry) -> list[Entry]:
     return branches
 
 
-def _cancel_queued_jobs(entries: list[Entry]) -> set[UUID]:
+def entry_jobs_cancel(entries: list[Entry]) -> set[UUID]:
     """Delete the entries' jobs that no worker has taken; the ids of the
     entries that had one. A job a worker takes meanwhile is not cancelled
-    (it is ``doing`` by then)."""
+    (it is ``doing`` by then): it stops at its next step boundary, finding
+    its entry dropped or gone. (Dropped branches here; deleted stories in
+    ``deletion``.)"""
     locks = {f"entry:{entry.id}": entry.id for entry in entries}
     queued = ProcrastinateJob.objects.filter(queueing_lock__in=locks, status="todo")
     cancelled = set()
@@ -162,7 +165,7 @@ def _adopt(branch: Entry, *, position: int) -> None:
     # The learner's stream hears of the entry now, with its status so far.
     entry_status_changed(entry=branch)
     # (A complete one gets its own branches from ``branches_settle``.)
-    if branch.status == Entry.Status.PENDING and _cancel_queued_jobs([branch]):
+    if branch.status == Entry.Status.PENDING and entry_jobs_cancel([branch]):
         # Still queued behind other branches: the learner waits for it now.
         defer_entry_job(branch)
 
@@ -181,7 +184,7 @@ def branches_settle(*, entry_id: UUID) -> None:
         .order_by("id")
     )
     if dropped:
-        _cancel_queued_jobs(dropped)
+        entry_jobs_cancel(dropped)
         unfinished = [b for b in dropped if b.status not in FINISHED]
         running = _running(unfinished) if unfinished else set()
         branches_discard(branches=[b for b in dropped if b.id not in running])
@@ -199,7 +202,8 @@ def branches_settle(*, entry_id: UUID) -> None:
 
 def branch_discard(*, branch: Entry) -> None:
     """Record what ``branch`` cost as speculative spend and delete it (and
-    everything under it). The caller holds its row lock."""
+    everything under it; its audio file once the transaction commits). The
+    caller holds its row lock."""
     branches_discard(branches=[branch])
 
 
@@ -220,7 +224,11 @@ def branches_discard(*, branches: list[Entry]) -> None:
         )
         for branch in branches
     )
-    Entry.objects.filter(id__in=[branch.id for branch in branches]).delete()
+    ids = [branch.id for branch in branches]
+    files = list(Audio.objects.filter(entry_id__in=ids).values_list("file", flat=True))
+    Entry.objects.filter(id__in=ids).delete()
+    # A branch voiced before it was dropped: its file goes too.
+    audio_files_remove_on_commit(files)
 
 
 @transaction.atomic

@@ -264,10 +264,16 @@ def entry_start(*, adventure_id: UUID, entry_id: UUID, user_id: UUID) -> Entry |
 
 @transaction.atomic
 def entry_complete(*, entry_id: UUID) -> None:
-    """Every step has finished: the entry is ``complete``."""
+    """Every step has finished: the entry is ``complete``; ``EntryGone`` when
+    it was deleted meanwhile."""
     entry = (
-        Entry.objects.select_for_update(of=("self",)).select_related("adventure").get(id=entry_id)
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("adventure")
+        .filter(id=entry_id)
+        .first()
     )
+    if entry is None:
+        raise EntryGone(f"entry {entry_id} was deleted while it was generated")
     if entry.dropped_at is not None:
         _branch_discard(branch=entry)  # a branch dropped while it was generated
         return

@@ -3,7 +3,8 @@
 One function per step, each in its own transaction: it writes the step's rows
 and its ``Entry.*_at`` timestamp together, so a step is either recorded whole
 or not at all, and a retried job skips exactly the recorded steps. Step results
-never change an entry's status; ``lifecycle`` does.
+never change an entry's status; ``lifecycle`` does. An entry deleted meanwhile
+(its story deleted) raises ``EntryGone`` and records nothing: the run stops.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from outbound.roles import AnnotatedToken, GeneratedPassage
 from .. import weaving
 from ..models import Adventure, Choice, Entry, Sentence, Token
 from ..selectors import Passage
+from .lifecycle import EntryGone
 
 if TYPE_CHECKING:
     from ..levelfit import Measured
@@ -67,7 +69,7 @@ def entry_record_generation(
         for i, (choice_id, text) in enumerate(zip(stored.choice_ids, stored.choices, strict=True))
     )
     now = timezone.now()
-    Entry.objects.filter(id=entry.id).update(
+    updated = Entry.objects.filter(id=entry.id).update(
         text=" ".join(sentences),
         generated_at=now,
         llm_input_tokens=passage.input_tokens,
@@ -77,6 +79,8 @@ def entry_record_generation(
         updated_at=now,
         **_level_fields(level, regenerated, reasked_for),
     )
+    if not updated:
+        raise EntryGone(f"entry {entry.id} was deleted while it was generated")
     if entry.position == 1 and passage.title:
         Adventure.objects.filter(id=entry.adventure_id).update(
             title=passage.title.strip()[:TITLE_LENGTH], updated_at=now
@@ -118,9 +122,10 @@ def entry_record_translation(
             translation=Case(*(When(id=id_, then=Value(t)) for id_, t in choices.items()))
         )
     now = timezone.now()
-    Entry.objects.filter(id=entry_id).update(
+    if not Entry.objects.filter(id=entry_id).update(
         translated_at=now, translated_characters=billed_characters, updated_at=now
-    )
+    ):
+        raise EntryGone(f"entry {entry_id} was deleted while it was translated")
 
 
 def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None:
@@ -129,7 +134,13 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
     looked up before the transaction: the first lookup of a language loads
     its frequencies, a second or two), and which of the words the passage was
     asked to use it does use."""
-    language = Entry.objects.values_list("adventure__target_language", flat=True).get(id=entry_id)
+    language = (
+        Entry.objects.values_list("adventure__target_language", flat=True)
+        .filter(id=entry_id)
+        .first()
+    )
+    if language is None:
+        raise EntryGone(f"entry {entry_id} was deleted while it was annotated")
     bands = levels.content_bands(
         [levels.Word(t.text, t.lemma, t.pos, t.sentence) for t in tokens], language=language
     )
@@ -150,9 +161,10 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
         requested = Entry.objects.filter(id=entry_id).values_list("review_words", flat=True).first()
         used = weaving.used_review_words(requested or [], (token.lemma for token in tokens))
         now = timezone.now()
-        Entry.objects.filter(id=entry_id).update(
+        if not Entry.objects.filter(id=entry_id).update(
             annotated_at=now, review_words_used=used, updated_at=now
-        )
+        ):
+            raise EntryGone(f"entry {entry_id} was deleted while it was annotated")
 
 
 # The audio's record in one statement: it is the last step on the critical
@@ -181,6 +193,7 @@ WITH places AS (
 UPDATE adventures_entry
 SET voiced_at = %(now)s, audio_seconds = %(seconds)s, updated_at = %(now)s
 WHERE id = %(entry_id)s
+RETURNING id
 """
 
 
@@ -212,3 +225,7 @@ def entry_record_audio(
                 "now": timezone.now(),
             },
         )
+        if cursor.fetchone() is None:
+            # Rolled back with the audio row (its foreign key is checked at
+            # commit, which never comes).
+            raise EntryGone(f"entry {entry_id} was deleted while it was voiced")

@@ -5,10 +5,10 @@ the HTTP API the recommended way to upload; S3 compatibility is a preview
 that must be switched on when a storage zone is created (it cannot be added
 to an existing zone) and exists in a few regions only. The native API is three
 plain requests (PUT/GET/DELETE ``{endpoint}/{zone}/{path}`` with an
-``AccessKey`` header), so this backend is small enough to own: every request
-has a timeout, every HTTP error raises, and uploads carry a SHA-256
-``Checksum`` that Bunny verifies. (The backends on the registry ignore HTTP
-errors and have no timeouts.)
+``AccessKey`` header; a GET of ``{path}/`` lists a folder), so this backend
+is small enough to own: every request has a timeout, every HTTP error
+raises, and uploads carry a SHA-256 ``Checksum`` that Bunny verifies. (The
+backends on the registry ignore HTTP errors and have no timeouts.)
 
 Files are served from the pull zone (``BUNNY_PULL_ZONE_URL``), signed with
 Bunny's token authentication (HS256) when ``BUNNY_TOKEN_KEY`` is set. Bunny
@@ -26,7 +26,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import posixpath
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -36,6 +39,7 @@ from django.core.files.storage import Storage
 from django.utils.deconstruct import deconstructible
 
 from outbound.errors import ProviderError, is_transient_status
+from outbound.roles import StoredFile
 
 PROVIDER = "bunny"
 
@@ -163,4 +167,31 @@ class BunnyStorage(Storage):
         return f"{url}?token={token}&expires={expires}"
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
-        raise NotImplementedError("listing is not needed for audio")
+        folders: list[str] = []
+        files: list[str] = []
+        for item in self._folder(path):
+            (folders if item.get("IsDirectory") else files).append(item["ObjectName"])
+        return folders, files
+
+    def listing(self, prefix: str) -> Iterator[StoredFile]:
+        """Every file under the folder ``prefix``, walking its subfolders (the
+        storage API lists one folder a request)."""
+        for item in self._folder(prefix):
+            name = posixpath.join(prefix, item["ObjectName"])
+            if item.get("IsDirectory"):
+                yield from self.listing(name + "/")
+            else:
+                changed = datetime.fromisoformat(item["LastChanged"])
+                yield StoredFile(
+                    name=name,
+                    size=int(item.get("Length") or 0),
+                    modified=changed if changed.tzinfo else changed.replace(tzinfo=UTC),
+                )
+
+    def _folder(self, path: str) -> list[dict]:
+        folder = path.strip("/")
+        response = self._request("GET", f"{folder}/" if folder else "")
+        if response.status_code == 404:
+            return []
+        self._raise_for(response, "GET", path)
+        return response.json()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import User
-from adventures.models import Adventure, Entry
+from adventures.models import Adventure, DeletedSpend, Entry
 from adventures.services import defer_entry_job
 from vocabulary import services as vocabulary_services
 from vocabulary.models import Card, Word
@@ -104,6 +104,7 @@ def stories() -> list[Story]:
             user=learner, language="es", answers=[(item.id, item.band == 1) for item in items]
         )
     Group.objects.create(name="support")
+    DeletedSpend.objects.create(day=timezone.now().date(), adventures=2, entries=9)
     for n, language in enumerate(("es", "fr")):  # news/admin.py
         source = make_news_source(url=f"https://news{n}.example/rss", language=language)
         for guid in ("a", "b", "c"):

@@ -109,6 +109,10 @@ def test_serve_runs_web_and_worker_survives_a_database_restart_and_stops(tmp_pat
     try:
         wait_for(lambda: http.call("GET", "/schema/")[0] == 200, timeout=90, what="web")
         assert "Press Ctrl-C to stop" in (tmp_path / "serve.log").read_text()
+        # Local development: serve turns DEBUG on (the settings' default is off).
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page", timeout=10)
+        assert "URLconf" in missing.value.read().decode()
         user = {"username": "ana", "password": "a-long-passphrase"}
         assert http.call("POST", "/auth/register", user)[0] == 201
         http.token = http.call("POST", "/auth/token", user)[1]["access"]

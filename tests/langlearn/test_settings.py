@@ -56,6 +56,7 @@ def test_production_reads_the_secret_from_a_file(tmp_path):
         ({"NEWS_FETCH_MAX_BYTES": "2MB"}, "NEWS_FETCH_MAX_BYTES must be an integer"),
         ({"DIGEST_CRON": "at two"}, "DIGEST_CRON: not a cron expression: 'at two'"),
         ({"HISTORY_PRUNE_CRON": "daily"}, "HISTORY_PRUNE_CRON: not a cron expression: 'daily'"),
+        ({"STORAGE_GC_CRON": "daily"}, "STORAGE_GC_CRON: not a cron expression: 'daily'"),
         ({"EVENTS_RETENTION_DAYS": "0"}, "EVENTS_RETENTION_DAYS"),
         ({"DIGEST_LANGUAGES": "es,ja"}, "DIGEST_LANGUAGES: We cannot teach 'ja' yet."),
         ({"DIGEST_LEVELS": "A2,D1"}, "DIGEST_LEVELS: 'D1' is not a CEFR level"),

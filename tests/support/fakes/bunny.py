@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from outbound.storage.bunny import bunny_token
@@ -22,6 +23,8 @@ TOKEN_KEY = "bunny-token-key"
 class FakeBunny:
     def __init__(self, token_key: str = TOKEN_KEY) -> None:
         self.files: dict[str, tuple[bytes, str]] = {}
+        # When each file was last written (Bunny's ``LastChanged``).
+        self.changed: dict[str, datetime] = {}
         self.token_key = token_key
         self.storage = FakeServer(self._storage)
         self.pull_zone = FakeServer(self._pull_zone)
@@ -38,7 +41,10 @@ class FakeBunny:
                 return json_reply({"HttpCode": 400, "Message": "Checksum mismatch"}, 400)
             content_type = request.headers.get("content-type", "application/octet-stream")
             self.files[name] = (request.body, content_type)
+            self.changed[name] = datetime.now(UTC)
             return json_reply({"HttpCode": 201, "Message": "File uploaded."}, 201)
+        if request.method == "GET" and (name == "" or name.endswith("/")):
+            return json_reply(self._folder(name))
         if name not in self.files:
             return json_reply({"HttpCode": 404, "Message": "Object Not Found"}, 404)
         if request.method == "DELETE":
@@ -46,6 +52,26 @@ class FakeBunny:
             return json_reply({"HttpCode": 200, "Message": "File deleted successfuly."})
         body, content_type = self.files[name]
         return Reply(body=body, headers={"Content-Type": content_type})
+
+    def _folder(self, folder: str) -> list[dict]:
+        """A folder's listing as Bunny gives it: its files and subfolders."""
+        items: dict[str, dict] = {}
+        for name, (body, _) in self.files.items():
+            if not name.startswith(folder):
+                continue
+            head, _, rest = name[len(folder) :].partition("/")
+            if rest:
+                items[head] = {"ObjectName": head, "IsDirectory": True, "Length": 0}
+            else:
+                changed = self.changed[name].replace(tzinfo=None).isoformat(timespec="milliseconds")
+                items[head] = {
+                    "ObjectName": head,
+                    "Path": f"/{ZONE}/{folder}",
+                    "IsDirectory": False,
+                    "Length": len(body),
+                    "LastChanged": changed,
+                }
+        return list(items.values())
 
     def _pull_zone(self, request: Request) -> Reply:
         if self.token_key:
