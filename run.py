@@ -252,6 +252,7 @@ def test(pytest_args: list[str]) -> int:
         "news",
         "operations",
         "outbound",
+        "reader",
         "vocabulary",
         "worker",
         "tests",

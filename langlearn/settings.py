@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "operations",
     "vocabulary",  # the learner's words
     "news",  # news sources and their items
+    "reader",  # the web client at /, over the public API
 ]
 
 MIDDLEWARE = [

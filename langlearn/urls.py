@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/", include("adventures.api.urls")),
     path("api/", include("vocabulary.api.urls")),
     path("api/", include("news.api.urls")),
+    # The reader, a client of the API above: one page and its static files.
+    path("", include("reader.urls")),
 ]
 
 if settings.SERVE_MEDIA:
