@@ -64,7 +64,6 @@ class Server:
             DJANGO_SETTINGS_MODULE="tests.support.fast_hasher_settings",
             **env,
         )
-        environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = Process(
             [
@@ -110,11 +109,13 @@ def reader_server(tmp_path: Path, transactional_db: None) -> Iterator[Callable[.
 
 
 @pytest.fixture
-def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+def browser() -> Iterator[Browser]:
+    """Chromium, for one test. Ask for it after the fixtures that use the
+    database (``reader_server``, ``start_worker``, rows made for the test):
+    Playwright's sync API runs an event loop in this thread, and the ORM
+    refuses to run under one (its connection would belong to the loop's task,
+    never closed)."""
     executable = need_chromium()
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # ORM calls (set-up, the database flushed after it) are still sync code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable,

@@ -4,16 +4,19 @@ learner does, step by step, and what they see."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browser import PHONE, PageProblems
+from .browser import ARTIFACTS, PHONE, PageProblems
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a-long-passphrase"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
 
 def open_reader(browser: Browser, base: str) -> tuple[Page, PageProblems]:
@@ -30,7 +33,7 @@ def register(page: Page, username: str) -> None:
     expect(page.get_by_role("heading", name="Your stories")).to_be_visible()
 
 
-def test_a_learner_signs_up_sees_their_stories_and_signs_out(browser, reader_server):
+def test_a_learner_signs_up_sees_their_stories_and_signs_out(reader_server, browser):
     server = reader_server()
     page, problems = open_reader(browser, server.base)
     expect(page).to_have_title(re.compile("langlearn"))
@@ -55,7 +58,7 @@ def test_a_learner_signs_up_sees_their_stories_and_signs_out(browser, reader_ser
     assert problems.errors == []
 
 
-def test_a_wrong_password_and_a_server_that_is_down_are_said_plainly(browser, reader_server):
+def test_a_wrong_password_and_a_server_that_is_down_are_said_plainly(reader_server, browser):
     server = reader_server()
     page, problems = open_reader(browser, server.base)
     register(page, "mateo")
@@ -82,3 +85,135 @@ def test_a_wrong_password_and_a_server_that_is_down_are_said_plainly(browser, re
         "The server cannot be reached. Check your connection, then try again."
     )
     assert problems.errors == []
+
+
+def serious_accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now.
+    Evaluated through the DevTools protocol, which the page's CSP does not
+    govern (a script tag would be refused, rightly)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' '))})))"
+    )
+    return [
+        json.dumps(violation)
+        for violation in result
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
+def test_a_learner_reads_listens_chooses_reviews_and_sees_their_progress(
+    reader_server, start_worker, browser
+):
+    # The writer takes a moment, so the learner sees the passage being written.
+    worker = start_worker(STUB_LATENCY_MS="generate=1500")
+    server = reader_server()
+    page, problems = open_reader(browser, server.base)
+    assert serious_accessibility_problems(page) == []
+    register(page, "valentina")
+
+    # Start a Spanish A2 story; the first passage arrives live.
+    page.get_by_label("Language").select_option("es")
+    page.get_by_label("Level").select_option("A2")
+    page.get_by_label("Theme").fill("the sea")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("region", name="The next passage")).to_be_visible()
+    expect(page.get_by_role("button", name="Play sentence 1")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", level=2)).to_have_text("El faro del acantilado")
+    figures = page.get_by_role("list", name="This passage")
+    expect(figures).to_contain_text("Level A2")
+    expect(figures).to_contain_text("You know 0% of its words")
+    # Words above the level are marked (wavy underline), every word is new.
+    expect(page.locator("button.w.above", has_text="pescadores")).to_have_count(1)
+    expect(page.locator("button.w.s-new").first).to_be_visible()
+
+    # The translation of a sentence, on tap.
+    translation = page.get_by_text("It is a cold morning in a small fishing village.")
+    expect(translation).to_be_hidden()
+    page.get_by_role("button", name="Translation of sentence 1").click()
+    expect(translation).to_be_visible()
+
+    # Tap a word: its lemma and part of speech; save it.
+    page.locator("button.w", has_text="pescadores").click()
+    panel = page.get_by_role("region", name="Word")
+    expect(panel).to_contain_text("pescadores — pescador")
+    expect(panel).to_contain_text("noun")
+    expect(panel.get_by_role("button", name="New")).to_have_attribute("aria-pressed", "true")
+    assert serious_accessibility_problems(page) == []
+    panel.get_by_role("button", name="Learning").click()
+    expect(panel.get_by_role("button", name="Learning")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("button.w.s-learning", has_text="pescadores")).to_have_count(1)
+    # ... and another as known, in one tap: the figures follow.
+    page.locator("button.w", has_text="mañana").click()
+    panel.get_by_role("button", name="Known").click()
+    expect(page.locator("button.w.s-known", has_text="mañana")).to_have_count(1)
+    expect(figures).not_to_contain_text("You know 0%")
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+
+    # Listen: the highlight follows the audio from sentence to sentence.
+    page.get_by_role("button", name="Play", exact=True).click()
+    now = page.locator(".sentence.current")
+    expect(now).to_have_attribute("data-index", "0")
+    expect(now).to_have_attribute("data-index", "1", timeout=15_000)
+    page.get_by_role("button", name="Pause").click()
+    # A sentence heard again on its own.
+    page.get_by_role("button", name="Play sentence 3").click()
+    expect(now).to_have_attribute("data-index", "2", timeout=15_000)
+    expect(page.get_by_label("Speed")).to_be_visible()
+    page.get_by_label("Speed").select_option("0.7")
+    assert page.evaluate("document.querySelector('audio').playbackRate") == 0.7
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "reader-phone.png")
+
+    # Choose; the next passage arrives live, without a reload.
+    page.evaluate("window.sameDocument = true")
+    page.get_by_role("button", name=re.compile("Preguntar a los pescadores")).click()
+    expect(page.get_by_role("region", name="The next passage")).to_be_visible()
+    expect(page.get_by_role("button", name="Play sentence 1")).to_be_visible(timeout=60_000)
+    assert page.evaluate("window.sameDocument") is True
+    expect(page.get_by_text("passage 2 of 2")).to_be_visible()
+    # Written around the saved word, which is marked as a review word.
+    expect(page.get_by_role("list", name="This passage")).to_contain_text("Review: pescador")
+    expect(page.locator("button.w.review").first).to_be_visible()
+    new_words = page.locator("button.w.s-new")
+    before = new_words.count()
+    page.get_by_role("button", name="Mark the rest as known").click()
+    # Every content word is known now, but the one being learnt.
+    figures = page.get_by_role("list", name="This passage")
+    expect(figures.get_by_role("listitem").filter(has_text=re.compile(r"^0 new words$"))).to_be_visible()
+    assert new_words.count() < before / 10
+    expect(page.locator("button.w.s-learning").first).to_be_visible()
+
+    # Review the saved word, by keyboard.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reviews").click()
+    card = page.locator(".review")
+    expect(card).to_contain_text("pescador")
+    assert serious_accessibility_problems(page) == []
+    page.keyboard.press("Space")
+    expect(card.get_by_role("button", name="Good (3)")).to_be_visible()
+    page.keyboard.press("3")
+    expect(card).to_contain_text("Done: 1 reviewed")
+
+    # Progress, and the words exported for Anki.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+    figure = page.locator(".figure")
+    expect(figure.filter(has_text="Learning")).to_contain_text("1")
+    expect(figure.filter(has_text="Reviews today")).to_contain_text("1")
+    expect(figure.filter(has_text="Streak")).to_contain_text("1 day")
+    expect(figure.filter(has_text="Passages read")).not_to_contain_text("0")
+    assert serious_accessibility_problems(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Anki deck (.apkg)").click()
+    assert download.value.suggested_filename == "langlearn-words-es.apkg"
+    assert download.value.path().read_bytes()[:2] == b"PK"  # a zip, as .apkg files are
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert problems.errors == []
+    assert worker.running()

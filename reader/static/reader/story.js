@@ -115,9 +115,11 @@ export async function story(adventureId, entryId) {
         if (event.id !== summary.id || event.status === status) return;
         status = event.status;
         if (status === "complete") {
+          // The whole view again, in this document: the story's title and
+          // passage count may have changed with it.
           stopAll();
           announce("The next passage is here");
-          await showEntry();
+          go(location.hash);
         } else if (status === "error") {
           stopAll();
           const entry = await api(`/api/adventures/${adventureId}/entries/${summary.id}`);
