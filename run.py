@@ -177,6 +177,7 @@ def _run(host: str, port: str) -> int:
     print(
         f"""
 langlearn is running (web pid {web.pid}, worker pid {worker.process.pid}).
+  Reader:    {base}/
   API docs:  {base}/api/docs/
   Admin:     {base}/admin/
              (make a staff account: .venv/bin/python manage.py create_learner --staff ...)

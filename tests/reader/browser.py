@@ -5,7 +5,9 @@ worker beside it and the stub providers."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import socket
 import urllib.request
@@ -13,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, Request, ViewportSize, sync_playwright
 
 from tests.support.processes import ROOT, Process, subprocess_env, wait_for
 
@@ -75,6 +77,12 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 "1",
+                # The access log as compose writes it: what the reader puts in
+                # URLs shows there.
+                "--access-logfile",
+                "-",
+                "--logger-class",
+                "langlearn.access_log.RedactingLogger",
             ],
             environment,
             tmp_path / f"gunicorn-{self.port}.log",
@@ -124,6 +132,28 @@ def browser() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+class Traffic:
+    """The page's requests: their URLs, and the bearer tokens they carried."""
+
+    def __init__(self, page: Page) -> None:
+        self.urls: list[str] = []
+        self.tokens: set[str] = set()
+        page.on("request", self._seen)
+
+    def _seen(self, request: Request) -> None:
+        self.urls.append(request.url)
+        authorization = request.headers.get("authorization", "")
+        if authorization.startswith("Bearer "):
+            self.tokens.add(authorization.removeprefix("Bearer "))
+        if request.post_data and "refresh" in request.url:
+            self.tokens.update(
+                value for value in json.loads(request.post_data).values() if isinstance(value, str)
+            )
+
+    def count(self, pattern: str) -> int:
+        return sum(1 for url in self.urls if re.search(pattern, url))
 
 
 class PageProblems:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browser import ARTIFACTS, PHONE, PageProblems
+from .browser import ARTIFACTS, PHONE, PageProblems, Traffic
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +34,18 @@ def register(page: Page, username: str) -> None:
 
 
 def test_a_learner_signs_up_sees_their_stories_and_signs_out(reader_server, browser):
-    server = reader_server()
+    # Access tokens good for a minute: the reader refreshes them before then.
+    server = reader_server(JWT_ACCESS_MINUTES="1")
     page, problems = open_reader(browser, server.base)
+    traffic = Traffic(page)
     expect(page).to_have_title(re.compile("langlearn"))
     register(page, "lucia")
     expect(page.get_by_role("list", name="Your stories")).to_contain_text("No stories yet")
+    with page.expect_request(re.compile(r"/api/auth/token/refresh$"), timeout=20_000):
+        pass
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reviews").click()
+    expect(page.get_by_text("Nothing is due now.")).to_be_visible()
+    assert len(traffic.tokens) >= 3  # two access tokens and a refresh token, at least
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -56,6 +63,11 @@ def test_a_learner_signs_up_sees_their_stories_and_signs_out(reader_server, brow
     expect(page.get_by_role("heading", name="Your stories")).to_be_visible()
     assert "token" not in page.url
     assert problems.errors == []
+    # No token in a URL, nor in the server's log.
+    server.stop()
+    for token in traffic.tokens:
+        assert not [url for url in traffic.urls if token in url]
+        assert token not in server.process.output()
 
 
 def test_a_wrong_password_and_a_server_that_is_down_are_said_plainly(reader_server, browser):
@@ -108,10 +120,16 @@ def serious_accessibility_problems(page: Page) -> list[str]:
 def test_a_learner_reads_listens_chooses_reviews_and_sees_their_progress(
     reader_server, start_worker, browser
 ):
-    # The writer takes a moment, so the learner sees the passage being written.
-    worker = start_worker(STUB_LATENCY_MS="generate=1500")
-    server = reader_server()
+    # The writer takes a few seconds, so the learner sees the passage being
+    # written; meanwhile the events stream closes every second and its
+    # tickets expire as fast, so the reader must reconnect, as after a network
+    # drop or a deploy, with a new ticket each time.
+    worker = start_worker(STUB_LATENCY_MS="generate=3000")
+    server = reader_server(
+        EVENTS_STREAM_SECONDS="1", EVENTS_TICKET_SECONDS="1", EVENTS_RETRY_MS="100"
+    )
     page, problems = open_reader(browser, server.base)
+    traffic = Traffic(page)
     assert serious_accessibility_problems(page) == []
     register(page, "valentina")
 
@@ -172,10 +190,15 @@ def test_a_learner_reads_listens_chooses_reviews_and_sees_their_progress(
 
     # Choose; the next passage arrives live, without a reload.
     page.evaluate("window.sameDocument = true")
+    streams, tickets = traffic.count(r"/events\?"), traffic.count(r"/events/ticket$")
     page.get_by_role("button", name=re.compile("Preguntar a los pescadores")).click()
     expect(page.get_by_role("region", name="The next passage")).to_be_visible()
     expect(page.get_by_role("button", name="Play sentence 1")).to_be_visible(timeout=60_000)
     assert page.evaluate("window.sameDocument") is True
+    # It came over the stream, reconnected with new tickets, not by polling.
+    assert traffic.count(r"/events\?") - streams >= 2
+    assert traffic.count(r"/events/ticket$") - tickets >= 2
+    assert traffic.count(r"/entries/[-0-9a-f]+$") <= 8
     expect(page.get_by_text("passage 2 of 2")).to_be_visible()
     # Written around the saved word, which is marked as a review word.
     expect(page.get_by_role("list", name="This passage")).to_contain_text("Review: pescador")
