@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from news.models import DigestItem, DigestSentence, DigestToken, DigestTranslation
+
 from .browser import ARTIFACTS, PHONE, PageProblems, Traffic
+from tests.support.factories import make_digest, make_news_item, make_news_source
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -241,3 +244,62 @@ def test_a_learner_reads_listens_chooses_reviews_and_sees_their_progress(
     assert page.evaluate("sessionStorage.length") == 0
     assert problems.errors == []
     assert worker.running()
+
+
+@pytest.fixture
+def news_digest() -> str:
+    """Last night's A2 digest in Spanish, as the worker leaves it (without its
+    audio): its sentences, their English translations, its tokens, a source."""
+    digest = make_digest(title="El faro vuelve a brillar", text=DIGEST_TEXT)
+    sentence = DigestSentence.objects.create(digest=digest, index=0, text=DIGEST_TEXT)
+    DigestTranslation.objects.create(
+        sentence=sentence, language="en", text="The lighthouse shines again in the village."
+    )
+    words = [
+        ("El", "el", "DET"),
+        ("faro", "faro", "NOUN"),
+        ("vuelve", "volver", "VERB"),
+        ("a", "a", "ADP"),
+        ("brillar", "brillar", "VERB"),
+        ("en", "en", "ADP"),
+        ("el", "el", "DET"),
+        ("pueblo", "pueblo", "NOUN"),
+        (".", ".", "PUNCT"),
+    ]
+    for index, (text, lemma, pos) in enumerate(words):
+        DigestToken.objects.create(
+            digest=digest, index=index, sentence=0, text=text, lemma=lemma, pos=pos
+        )
+    item = make_news_item(make_news_source(), headline="El faro vuelve a brillar")
+    DigestItem.objects.create(digest=digest, item=item, index=0)
+    return digest.title
+
+
+DIGEST_TEXT = "El faro vuelve a brillar en el pueblo."
+
+
+def test_a_learner_reads_the_news_digest_of_their_language_and_level(
+    reader_server, news_digest, browser
+):
+    server = reader_server()
+    page, problems = open_reader(browser, server.base)
+    register(page, "nora")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="News").click()
+    expect(page.get_by_text("Daily readings of the news in ES at A2.")).to_be_visible()
+    page.get_by_role("link", name=news_digest).click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(news_digest)
+    expect(page.get_by_text("No audio for this passage yet.")).to_be_visible()
+    page.get_by_role("button", name="Translation of sentence 1").click()
+    expect(page.get_by_text("The lighthouse shines again in the village.")).to_be_visible()
+    expect(page.get_by_role("region", name="Sources")).to_contain_text("El faro vuelve a brillar")
+
+    # A word of the news is saved like a word of a story (by its lemma).
+    page.locator("button.w", has_text="faro").click()
+    panel = page.get_by_role("region", name="Word")
+    expect(panel).to_contain_text("faro — faro")
+    panel.get_by_role("button", name="Learning").click()
+    expect(page.locator("button.w.s-learning", has_text="faro")).to_have_count(1)
+    assert serious_accessibility_problems(page) == []
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+    expect(page.locator(".figure").filter(has_text="Learning")).to_contain_text("1")
+    assert problems.errors == []
