@@ -282,7 +282,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "langlearn.staticfiles.ManifestStaticFilesStorage"
     },
 }
 # Serve locally stored audio from the web process (development and tests);

@@ -8,8 +8,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from django.core.files.storage import FileSystemStorage
 from django.test import Client
 
+from langlearn.staticfiles import ManifestStaticFilesStorage
 from reader.views import content_security_policy
 
 STATIC = Path(__file__).resolve().parents[2] / "reader" / "static" / "reader"
@@ -101,3 +103,26 @@ def test_our_javascript_and_css_stay_under_100_kb():
     total = sum(path.stat().st_size for path in own)
     print(f"reader: {len(own)} files, {total} bytes of JavaScript and CSS")
     assert 0 < total <= BUDGET
+
+
+def test_a_release_names_each_module_by_its_hash_and_so_do_their_imports(tmp_path):
+    """collectstatic in production (``DEBUG`` off): the page's modules import
+    each other by their hashed names, so browsers may cache them for good.
+    (Django's patterns also match the words import and export in a comment
+    above an import, and then hash its name twice: every module is read.)"""
+    storage = ManifestStaticFilesStorage(location=tmp_path, base_url="/static/")
+    source = FileSystemStorage(location=STATIC.parent)
+    names = [f"reader/{path.name}" for path in STATIC.iterdir()]
+    for name in names:
+        with source.open(name) as file:
+            storage.save(name, file)
+    for _name, _hashed, problem in storage.post_process({n: (source, n) for n in names}):
+        assert not isinstance(problem, Exception), problem
+    api = Path(storage.stored_name("reader/api.js")).name
+    assert re.fullmatch(r"api\.[0-9a-f]{12}\.js", api)
+    assert f'from "./{api}";' in (tmp_path / storage.stored_name("reader/app.js")).read_text()
+    for module in (name for name in names if name.endswith(".js")):
+        release = (tmp_path / storage.stored_name(module)).read_text()
+        for target in re.findall(r"""\bfrom\s+["']([^"']+)["']""", release):
+            assert re.fullmatch(r"\./\w+\.[0-9a-f]{12}\.js", target), (module, target)
+    assert (tmp_path / f"reader/{api}.gz").is_file()

@@ -1,4 +1,4 @@
-// Progress in the chosen language, and the export of the learner's words.
+// Progress in the chosen language, and the learner's words as a file for Anki.
 
 import { api, download } from "./api.js";
 import { announce, errorBox, h, prefs, report, show } from "./dom.js";
