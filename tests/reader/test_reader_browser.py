@@ -246,6 +246,31 @@ def test_a_learner_reads_listens_chooses_reviews_and_sees_their_progress(
     assert worker.running()
 
 
+def test_a_passage_that_could_not_be_written_says_so_and_can_be_tried_again(
+    reader_server, start_worker, browser
+):
+    start_worker(STUB_FAULTS="generate=1:permanent")
+    server = reader_server()
+    page, problems = open_reader(browser, server.base)
+    register(page, "ines")
+    page.get_by_role("button", name="Start").click()
+    # The API's message for the learner, as the entry carries it.
+    expect(page.get_by_role("alert")).to_have_text(
+        "We could not write this part of the story. Please try again in a moment.",
+        timeout=60_000,
+    )
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("button", name="Play sentence 1")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+    # The story is in the learner's list, to continue.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Stories").click()
+    page.get_by_role("link", name="El faro del acantilado").click()
+    expect(page.get_by_text("passage 1 of 1")).to_be_visible()
+    expect(page.get_by_role("heading", name="What do you do?")).to_be_visible()
+    assert problems.errors == []
+
+
 @pytest.fixture
 def news_digest() -> str:
     """Last night's A2 digest in Spanish, as the worker leaves it (without its
@@ -293,9 +318,22 @@ def test_a_learner_reads_the_news_digest_of_their_language_and_level(
     expect(page.get_by_text("The lighthouse shines again in the village.")).to_be_visible()
     expect(page.get_by_role("region", name="Sources")).to_contain_text("El faro vuelve a brillar")
 
+    # By keyboard: the passage is one tab stop, arrows move between its words.
+    page.get_by_role("button", name="Translation of sentence 1").focus()
+    page.keyboard.press("Shift+Tab")
+    passage = page.locator(".passage")
+    expect(passage.get_by_role("button", name="El", exact=True)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(passage.get_by_role("button", name="faro", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    panel = page.get_by_role("region", name="Word")
+    expect(panel.get_by_role("button", name="New")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(passage.get_by_role("button", name="faro", exact=True)).to_be_focused()
+
     # A word of the news is saved like a word of a story (by its lemma).
     page.locator("button.w", has_text="faro").click()
-    panel = page.get_by_role("region", name="Word")
     expect(panel).to_contain_text("faro — faro")
     panel.get_by_role("button", name="Learning").click()
     expect(page.locator("button.w.s-learning", has_text="faro")).to_have_count(1)

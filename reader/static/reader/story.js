@@ -121,12 +121,23 @@ export async function story(adventureId, entryId) {
           announce("The next passage is here");
           go(location.hash);
         } else if (status === "error") {
-          stopAll();
+          // The first events replayed may be those of an earlier attempt,
+          // retried since: the entry itself says whether it is in error now.
           const entry = await api(`/api/adventures/${adventureId}/entries/${summary.id}`);
-          failed(entry.error || "This passage could not be written.");
+          if (entry.status === "error") {
+            stopAll();
+            failed(entry.error || "This passage could not be written.");
+          } else {
+            status = entry.status;
+            waiting(status);
+          }
         } else {
           waiting(status);
         }
+      },
+      // The story is over or in error, so nothing more will come: show it as it is.
+      onEnd: () => {
+        if (status !== "complete" && status !== "error") go(location.hash);
       },
       onTrouble: (error) => {
         if (status === "complete" || status === "error") return;
