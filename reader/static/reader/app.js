@@ -5,7 +5,20 @@
 import * as client from "./api.js";
 import { api } from "./api.js";
 import { digest, digests } from "./digests.js";
-import { announce, errorBox, field, go, h, LEVELS, main, prefs, report, select, show } from "./dom.js";
+import {
+  announce,
+  errorBox,
+  field,
+  go,
+  h,
+  languageLists,
+  LEVELS,
+  main,
+  prefs,
+  report,
+  select,
+  show,
+} from "./dom.js";
 import { progress } from "./progress.js";
 import { reviews } from "./reviews.js";
 import { story } from "./story.js";
@@ -123,10 +136,8 @@ function storyItem(adventure) {
   );
 }
 
-let languages = null;
-
 async function newStoryForm() {
-  languages = languages || (await api("/api/languages"));
+  const languages = await languageLists();
   const language = select(
     "target_language",
     languages.target_languages.map((l) => [l.code, l.name]),

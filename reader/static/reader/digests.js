@@ -2,18 +2,21 @@
 // story's passage.
 
 import { api } from "./api.js";
-import { errorBox, h, main, prefs, show } from "./dom.js";
+import { chooser, errorBox, h, languageName, main, prefs, show } from "./dom.js";
 import { passage } from "./passage.js";
 
 export async function digests() {
   const heading = show("News");
   const { language, level } = prefs;
-  heading.after(h("p", { class: "meta" }, `Daily readings of the news in ${language.toUpperCase()} at ${level}.`));
+  heading.after(
+    await chooser({ level: true }),
+    h("p", { class: "meta" }, `Daily readings of the news in ${languageName(language)} at ${level}.`),
+  );
   let page;
   try {
     page = await api(`/api/digests?language=${encodeURIComponent(language)}&level=${encodeURIComponent(level)}`);
   } catch (error) {
-    heading.after(errorBox(error));
+    main().append(errorBox(error));
     return;
   }
   const list = h(

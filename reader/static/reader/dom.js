@@ -1,7 +1,7 @@
 // Small DOM helpers: no framework, no inline handlers (the page's CSP allows
 // no inline script), text always set as text.
 
-import { ApiError, NETWORK_MESSAGE } from "./api.js";
+import { api, ApiError, NETWORK_MESSAGE } from "./api.js";
 
 // h("button", { class: "x", onclick: fn }, "text", child, ...)
 export function h(tag, attributes = {}, ...children) {
@@ -89,6 +89,15 @@ export function select(name, options, value) {
   );
 }
 
+// "es" → "Spanish", in the page's language.
+export function languageName(code) {
+  try {
+    return new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "language" }).of(code);
+  } catch {
+    return code.toUpperCase();
+  }
+}
+
 export const LEVELS = ["A1", "A2", "B1", "B2", "C1", "C2"];
 
 // The learner's choices of language and level (not secrets: localStorage).
@@ -106,3 +115,26 @@ export const prefs = {
     localStorage.setItem("langlearn.level", code);
   },
 };
+
+let languages = null;
+
+// What the API can teach and translate into (read once).
+export async function languageLists() {
+  languages = languages || (await api("/api/languages"));
+  return languages;
+}
+
+// The language (and level) a view shows, changeable where it is shown.
+export async function chooser({ level = false } = {}) {
+  const { target_languages } = await languageLists();
+  const language = select("language", target_languages.map((l) => [l.code, l.name]), prefs.language);
+  const levels = level && select("level", LEVELS.map((l) => [l, l]), prefs.level);
+  const changed = () => {
+    prefs.language = language.value;
+    if (levels) prefs.level = levels.value;
+    go(location.hash);
+  };
+  language.addEventListener("change", changed);
+  if (levels) levels.addEventListener("change", changed);
+  return h("div", { class: "row chooser" }, field("Language", language), levels ? field("Level", levels) : null);
+}

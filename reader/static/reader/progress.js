@@ -1,17 +1,18 @@
 // Progress in the chosen language, and the learner's words as a file for Anki.
 
 import { api, download } from "./api.js";
-import { announce, errorBox, h, prefs, report, show } from "./dom.js";
+import { announce, chooser, errorBox, h, languageName, main, prefs, report, show } from "./dom.js";
 
 export async function progress() {
   const heading = show("Progress");
   const language = prefs.language;
   const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  heading.after(await chooser());
   let data;
   try {
     data = await api(`/api/progress?language=${encodeURIComponent(language)}&tz=${encodeURIComponent(tz)}`);
   } catch (error) {
-    heading.after(errorBox(error));
+    main().append(errorBox(error));
     return;
   }
   const figure = (label, value) => h("div", { class: "figure" }, h("dt", {}, label), h("dd", {}, String(value)));
@@ -39,8 +40,8 @@ export async function progress() {
       },
       label,
     );
-  heading.after(
-    h("p", { class: "meta" }, `Your ${language.toUpperCase()}`),
+  main().append(
+    h("p", { class: "meta" }, `Your ${languageName(language)}`),
     h(
       "dl",
       { class: "figures-grid" },

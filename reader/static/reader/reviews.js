@@ -2,7 +2,7 @@
 // the four FSRS ratings. Keys: Space or Enter shows the answer, 1-4 rate.
 
 import { api, uuid } from "./api.js";
-import { announce, errorBox, h, prefs, report, show } from "./dom.js";
+import { announce, chooser, errorBox, h, languageName, prefs, report, show } from "./dom.js";
 
 const RATINGS = [
   ["again", "Again", "1"],
@@ -17,7 +17,8 @@ export async function reviews() {
   const card = h("section", { class: "card review", "aria-live": "polite" });
   const problems = h("div", { class: "problems" });
   heading.after(
-    h("p", { class: "meta" }, `Your ${language.toUpperCase()} words due now. Keys: Space shows the answer, 1–4 rate it.`),
+    await chooser(),
+    h("p", { class: "meta" }, `Your ${languageName(language)} words due now. Keys: Space shows the answer, 1–4 rate it.`),
     card,
     problems,
   );
