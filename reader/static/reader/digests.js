@@ -40,8 +40,16 @@ export async function digest(id) {
   }
   heading.textContent = data.title || data.date;
   const reading = passage({ data, language: data.target_language, reload: () => api(path) });
+  // A feed's link is someone else's text: only web addresses become links.
   const sources = (data.sources || []).map((s) =>
-    h("li", {}, h("a", { href: s.link, rel: "noopener noreferrer", target: "_blank" }, s.headline), ` — ${s.source_name}`),
+    h(
+      "li",
+      {},
+      /^https?:\/\//i.test(s.link)
+        ? h("a", { href: s.link, rel: "noopener noreferrer", target: "_blank" }, s.headline)
+        : s.headline,
+      ` — ${s.source_name}`,
+    ),
   );
   heading.after(
     h("p", { class: "meta" }, `${data.date} · ${data.level}`),
