@@ -198,6 +198,7 @@ def test_a_learner_reads_listens_chooses_reviews_and_sees_their_progress(
     streams, tickets = traffic.count(r"/events\?"), traffic.count(r"/events/ticket$")
     page.get_by_role("button", name=re.compile("Preguntar a los pescadores")).click()
     expect(page.get_by_role("region", name="The next passage")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
     expect(page.get_by_role("button", name="Play sentence 1")).to_be_visible(timeout=60_000)
     assert page.evaluate("window.sameDocument") is True
     # It came over the stream, reconnected with new tickets, not by polling.
@@ -267,6 +268,8 @@ def test_a_passage_that_could_not_be_written_says_so_and_can_be_tried_again(
 
     # The story is in the learner's list, to continue.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Stories").click()
+    expect(page.get_by_role("link", name="El faro del acantilado")).to_be_visible()
+    assert serious_accessibility_problems(page) == []
     page.get_by_role("link", name="El faro del acantilado").click()
     expect(page.get_by_text("passage 1 of 1")).to_be_visible()
     expect(page.get_by_role("heading", name="What do you do?")).to_be_visible()
