@@ -52,12 +52,15 @@ def test_a_learner_signs_up_sees_their_stories_and_signs_out(reader_server, brow
     expect(page.get_by_text("Nothing is due now.")).to_be_visible()
     assert len(traffic.tokens) >= 4  # the first pair, and the pair it was refreshed for
 
+    refresh = page.evaluate("sessionStorage.getItem('langlearn.refresh')")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("link", name="Reviews")).to_be_hidden()
-    # Nothing of the session is left in the tab.
+    # Nothing of the session is left in the tab, and its refresh token is revoked.
     assert page.evaluate("sessionStorage.length") == 0
     assert page.evaluate("localStorage.getItem('langlearn.refresh')") is None
+    revoked = page.request.post("/api/auth/token/refresh", data={"refresh": refresh})
+    assert revoked.status == 401
 
     page.get_by_label("Username").fill("LUCIA")
     page.get_by_label("Password").fill(PASSWORD)
