@@ -251,10 +251,26 @@ export function passage({ data, language, reload, knownPath }) {
   const player = audioPlayer(current.audio, current.sentences, sentences);
   tokenClasses();
   showFigures();
+  const legend = h(
+    "details",
+    { class: "legend" },
+    h("summary", {}, "What the colours mean"),
+    h(
+      "ul",
+      {},
+      h("li", {}, h("span", { class: "w s-new" }, "blue"), ": new to you"),
+      h("li", {}, h("span", { class: "w s-learning" }, "yellow"), ": learning (saved)"),
+      h("li", {}, h("span", { class: "w s-known" }, "plain"), ": known"),
+      h("li", {}, h("span", { class: "w s-ignored" }, "struck through"), ": ignored"),
+      h("li", {}, h("span", { class: "w review" }, "underlined"), ": one of your review words"),
+      h("li", {}, h("span", { class: "w above" }, "wavy line"), ": above your level"),
+    ),
+  );
   const element = h(
     "div",
     { class: "reading" },
     figures,
+    legend,
     player.element,
     text,
     problems,
