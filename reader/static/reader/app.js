@@ -12,6 +12,7 @@ import {
   go,
   h,
   languageLists,
+  languageName,
   LEVELS,
   main,
   prefs,
@@ -131,7 +132,7 @@ function storyItem(adventure) {
     h(
       "span",
       { class: "meta" },
-      ` ${adventure.target_language.toUpperCase()} · ${adventure.level} · ${passages} passage${passages === 1 ? "" : "s"} · ${adventure.status.replace(/_/g, " ")}`,
+      ` ${languageName(adventure.target_language)} · ${adventure.level} · ${passages} passage${passages === 1 ? "" : "s"} · ${adventure.status.replace(/_/g, " ")}`,
     ),
   );
 }

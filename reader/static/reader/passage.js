@@ -259,7 +259,7 @@ export function passage({ data, language, reload, knownPath }) {
       "ul",
       {},
       h("li", {}, h("span", { class: "w s-new" }, "blue"), ": new to you"),
-      h("li", {}, h("span", { class: "w s-learning" }, "yellow"), ": learning (saved)"),
+      h("li", {}, h("span", { class: "w s-learning" }, "yellow, dotted"), ": learning (saved)"),
       h("li", {}, h("span", { class: "w s-known" }, "plain"), ": known"),
       h("li", {}, h("span", { class: "w s-ignored" }, "struck through"), ": ignored"),
       h("li", {}, h("span", { class: "w review" }, "underlined"), ": one of your review words"),

@@ -2,7 +2,7 @@
 // the next passage arriving live while the worker writes it.
 
 import { api } from "./api.js";
-import { announce, errorBox, go, h, messageOf, prefs, report, show } from "./dom.js";
+import { announce, errorBox, go, h, languageName, messageOf, prefs, report, show } from "./dom.js";
 import { follow } from "./live.js";
 import { passage } from "./passage.js";
 
@@ -32,7 +32,7 @@ export async function story(adventureId, entryId) {
   const meta = h(
     "p",
     { class: "meta" },
-    `${adventure.target_language.toUpperCase()} · ${adventure.level}${adventure.theme ? ` · ${adventure.theme}` : ""} · passage ${summary.position} of ${entries.length}`,
+    `${languageName(adventure.target_language)} · ${adventure.level}${adventure.theme ? ` · ${adventure.theme}` : ""} · passage ${summary.position} of ${entries.length}`,
   );
   body.append(meta, pager(adventure, summary));
   const slot = h("div", { class: "entry" });
