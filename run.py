@@ -77,6 +77,21 @@ def _setup_node() -> None:
     stamp.write_text(digest)
 
 
+def _setup_browser() -> None:
+    """Debian's chromium, which the browser tests drive with Playwright (no
+    browser can be downloaded): installed with apt-get when it is missing and
+    this runs as root on a Debian machine, as CI does; anywhere else the
+    browser tests say it is missing (and fail under CI)."""
+    if shutil.which("chromium") or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("-> installing Debian's chromium for the browser tests", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        if subprocess.run(step, env=env, stdout=subprocess.DEVNULL).returncode:
+            print("-> could not install chromium: the browser tests will say so", flush=True)
+            return
+
+
 def _setup_python() -> None:
     requirements = _requirements()
     digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
@@ -211,6 +226,7 @@ def _run(host: str, port: str) -> int:
     print(
         f"""
 langlearn is running (web pid {web.pid}, worker pid {worker.process.pid}).
+  Reader:    {base}/
   API docs:  {base}/api/docs/
   Admin:     {base}/admin/
              (make a staff account: .venv/bin/python manage.py create_learner --staff ...)
@@ -265,6 +281,7 @@ Press Ctrl-C to stop (running jobs finish first; Ctrl-C again to stop at once).
 
 
 def test(pytest_args: list[str]) -> int:
+    _setup_browser()
     if "--fast" in pytest_args:
         pytest_args = ["-m", "not slow", *(a for a in pytest_args if a != "--fast")]
     checks = [
@@ -286,6 +303,7 @@ def test(pytest_args: list[str]) -> int:
         "news",
         "operations",
         "outbound",
+        "reader",
         "vocabulary",
         "worker",
         "tests",

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "operations",
     "vocabulary",  # the learner's words
     "news",  # news sources and their items
+    "reader",  # the web client at /, over the public API
 ]
 
 MIDDLEWARE = [
@@ -290,7 +291,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if not PRODUCTION
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "langlearn.staticfiles.ManifestStaticFilesStorage"
     },
 }
 # Serve locally stored audio from the web process (development and tests);

@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/", include("vocabulary.api.urls")),
     path("api/", include("news.api.urls")),
     path("api/", include("operations.learner_data.urls")),
+    # The reader, a client of the API above: one page and its static files.
+    path("", include("reader.urls")),
 ]
 
 if settings.SERVE_MEDIA:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 # Fixtures that start child processes: a test using one is slow.
-PROCESS_FIXTURES = frozenset({"start_worker"})
+PROCESS_FIXTURES = frozenset({"start_worker", "reader_server"})
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
