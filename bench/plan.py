@@ -38,8 +38,17 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    only: str | None = None  # "pipeline", "instant" or "floors": that section alone (``--only``)
+    only: str | None = (
+        None  # "pipeline", "instant", "floors" or "load": that section alone (``--only``)
+    )
     floors_samples: int = 30  # decisions whose pieces the floors section times, one at a time
+    # The load section: learners signing up at once, then playing that many decisions each;
+    # then learners reading and choosing for a while, each passage read that long.
+    load_learners: int = 100
+    load_decisions: int = 3
+    sustained_learners: int = 300
+    sustained_seconds: float = 120.0
+    sustained_read_seconds: float = 20.0
 
     @classmethod
     def make(
@@ -49,7 +58,14 @@ class Plan:
             plan = cls(
                 database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2, (1, 2, 4), 2, 16
             )
-            plan = replace(plan, floors_samples=10)
+            plan = replace(
+                plan,
+                floors_samples=10,
+                load_decisions=1,
+                sustained_learners=100,
+                sustained_seconds=30.0,
+                sustained_read_seconds=10.0,
+            )
         else:
             plan = cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)
         return replace(plan, only=only)

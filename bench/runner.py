@@ -16,11 +16,13 @@ Order of a full run (each step bounded in time; the sections are in
 8. ``scaleout``: 1, 2 and 4 worker processes, then a provider limit;
 9. ``live``: status events on one web process, the worker stopped;
 10. ``instant``: learners who read before choosing, pre-generation off, then on;
-11. everything started is stopped (that server included), the database
+11. ``load``: a classroom signing up at once, then many learners reading and
+    choosing, on a web server and a worker of its own;
+12. everything started is stopped (that server included), the database
     dropped, temporary files removed.
 
-``--only pipeline|floors|instant`` runs 1, that section alone (with what it
-needs: one web server, a worker), then 11.
+``--only pipeline|floors|instant|load`` runs 1, that section alone (with what
+it needs: one web server, a worker), then 12.
 
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, run the floors' pipelines, queue the throughput batch, and
@@ -44,7 +46,7 @@ from .fleet import Fleet
 from .plan import LEARNERS, THROTTLE, Plan, log, step
 from .processes import Child
 from .results import machine
-from .sections import api, dispatch, floors, instant, live, pipeline, scaleout, throughput
+from .sections import api, dispatch, floors, instant, live, load, pipeline, scaleout, throughput
 from .stats import distribution, format_latencies
 
 
@@ -101,6 +103,10 @@ def only_instant(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> 
     return {"instant": instant.measure(plan, fleet, tokens, workdir)}
 
 
+def only_load(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
+    return {"load": load.measure(plan, fleet)}
+
+
 def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
     with step(f"dispatch floor: {plan.floor_samples} NOTIFY round trips"):
         floor = dispatch.notify_floor(plan.floor_samples)
@@ -134,12 +140,18 @@ def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) ->
         "throughput": throughput_figures,
         "live": live_figures,
         "instant": instant.measure(plan, fleet, tokens, workdir),
+        "load": load.measure(plan, fleet),
         "memory": memory,
         "scaleout": scaled,
     }
 
 
-SECTIONS = {"pipeline": only_pipeline, "floors": only_floors, "instant": only_instant}
+SECTIONS = {
+    "pipeline": only_pipeline,
+    "floors": only_floors,
+    "instant": only_instant,
+    "load": only_load,
+}
 
 
 def run(plan: Plan) -> dict[str, Any]:
