@@ -414,12 +414,24 @@ def measure(plan: Plan, fleet: Fleet) -> dict[str, Any]:
         f"load: {plan.sustained_learners} learners read and choose for "
         f"{plan.sustained_seconds:.0f}s (reading {plan.sustained_read_seconds:.0f}s a passage)"
     ):
+        cpu_before = web.cpu_seconds(), worker.cpu_seconds()
+        psutil.cpu_percent()  # the machine's CPUs, from now on
         asyncio.run(_afternoon(web.port, plan, tokens, sustained))
+        web_cpu, worker_cpu = (
+            web.cpu_seconds() - cpu_before[0],
+            worker.cpu_seconds() - cpu_before[1],
+        )
+        figures = sustained.figures()
         sustained_figures = {
             "learners": plan.sustained_learners,
             "seconds": plan.sustained_seconds,
             "read_seconds": plan.sustained_read_seconds,
-            **sustained.figures(),
+            # Where the CPU went meanwhile: per request the web server answered,
+            # per passage the worker completed; the machine's CPUs, all of them.
+            "web_cpu_ms_per_request": round(1000 * web_cpu / max(figures["requests"], 1), 1),
+            "worker_cpu_seconds": round(worker_cpu, 1),
+            "machine_cpu_percent": psutil.cpu_percent(),
+            **figures,
             "failures": sustained.failures[:10],
         }
         sustained_figures |= _passages(sustained.adventures, worker)
