@@ -8,16 +8,24 @@ drilled), so the estimate recorded on the entry is made on the lemmas, parts
 of speech and morphology the annotate step stores. ``python -m bench level``
 scores any text with this same code.
 
-Not counted as vocabulary: the learner's own words to review (there on
-purpose) and the words of the adventure's theme. A passage *too hard* for its
-level (``Estimate.too_hard_for``) is asked for once more, naming the words and
-verb forms that put it there (``GenerationRequest.off_level_words`` and
-``off_level_constructions``). Bounded: one extra call, tried once (a failure
-keeps the first passage), its tokens added to the entry's cost whichever
-passage is kept; the easier passage is kept (the first on a tie).
-``LEVEL_FIT_RETRY=false`` turns the re-ask off; the estimate is recorded
-either way. The old measure, the share of content lemmas within the level's
-frequency band (``langlearn.levels``), is still recorded as one figure.
+The generate step also measures the passage's coverage for its learner
+(``adventures.coverage``: the statuses of their words, and their placement or
+the level's vocabulary for the rest), recorded on the entry with the estimate.
+
+Not counted against a passage: the learner's own words to review (there on
+purpose) and the words of the adventure's theme. A passage is asked for once
+more when it is *too hard* for its level (``Estimate.too_hard_for``: the
+instruction names the words and verb forms that put it there,
+``GenerationRequest.off_level_words`` and ``off_level_constructions``) or
+*far outside the learner's coverage band* (``Coverage.new_words_beyond``:
+more than twice the level's budget of new content words, which it names
+too). Bounded: one extra call, tried once (a failure keeps the first
+passage), its tokens added to the entry's cost whichever passage is kept; the
+better passage is kept (fewer reasons to ask again, then the lower estimate,
+then fewer new words; the first on a tie). ``LEVEL_FIT_RETRY=false`` turns the
+re-ask off; the estimate and coverage are recorded either way. The old
+measure, the share of content lemmas within the level's frequency band
+(``langlearn.levels``), is still recorded as one figure.
 """
 
 from __future__ import annotations
@@ -27,10 +35,12 @@ import dataclasses
 import logging
 import re
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.conf import settings
 
 from langlearn import difficulty, levels
+from langlearn.difficulty.coverage import Coverage
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import (
@@ -41,8 +51,16 @@ from outbound.roles import (
     passage_problem,
 )
 from worker import ratelimits
+from worker.orm import db
+
+from . import coverage
+from .models import Entry
 
 logger = logging.getLogger(__name__)
+
+
+TOO_HARD = Entry.ReaskReason.LEVEL
+TOO_MANY_NEW_WORDS = Entry.ReaskReason.NEW_WORDS
 
 
 @dataclass(frozen=True)
@@ -50,13 +68,31 @@ class Measured:
     level: str  # the level it was measured against
     estimate: difficulty.Estimate
     fit: levels.LevelFit  # the share of content lemmas within the level's band
+    coverage: Coverage | None = None  # for its learner, when measured for one
+    # The new words past the learner's coverage band (own words left out).
+    new_words_beyond: tuple[str, ...] = ()
 
     @property
     def too_hard(self) -> bool:
         return self.estimate.too_hard_for(self.level)
 
-    def easier_than(self, other: Measured) -> bool:
-        return self.estimate.value < other.estimate.value
+    @property
+    def reasons_to_ask_again(self) -> tuple[str, ...]:
+        return tuple(
+            reason
+            for reason, found in (
+                (TOO_HARD, self.too_hard),
+                (TOO_MANY_NEW_WORDS, self.new_words_beyond),
+            )
+            if found
+        )
+
+    def better_than(self, other: Measured) -> bool:
+        def key(measured: Measured) -> tuple:
+            new_words = len(measured.coverage.new_words) if measured.coverage else 0
+            return (len(measured.reasons_to_ask_again), measured.estimate.value, new_words)
+
+        return key(self) < key(other)
 
 
 @dataclass(frozen=True)
@@ -64,6 +100,7 @@ class FittedPassage:
     passage: GeneratedPassage  # the one kept, its cost that of every call made
     measured: Measured
     regenerated: bool  # whether the generator was asked once more
+    reasked_for: str = ""  # why (``Entry.ReaskReason``), when regenerated
 
 
 def own_words(request: GenerationRequest) -> set[str]:
@@ -74,49 +111,80 @@ def own_words(request: GenerationRequest) -> set[str]:
 
 
 def measure_tokens(
-    tokens: list[AnnotatedToken], *, language: str, level: str, exclude: set[str]
+    tokens: list[AnnotatedToken],
+    *,
+    language: str,
+    level: str,
+    exclude: set[str],
+    covered: Coverage | None = None,
 ) -> Measured:
-    """The estimate (and the band share) of an annotated passage."""
+    """The estimate (and the band share) of an annotated passage, with its
+    coverage for a learner when there is one."""
     words = [levels.Word(t.text, t.lemma, t.pos, t.sentence, t.morph) for t in tokens]
     kept = [word for word in words if word.lemma.lower() not in exclude]
     return Measured(
         level=level,
         estimate=difficulty.estimate(words, language=language, exclude=exclude),
         fit=levels.measure(kept, language=language, level=level),
+        coverage=covered,
+        new_words_beyond=tuple(covered.new_words_beyond(level, exclude=exclude)) if covered else (),
     )
 
 
 async def measure_sentences(
-    sentences: list[str], *, language: str, level: str, exclude: set[str]
+    sentences: list[str],
+    *,
+    language: str,
+    level: str,
+    exclude: set[str],
+    learner: UUID | None = None,
 ) -> Measured:
     tokens = await factory.get_lemmatizer().annotate(sentences, language=language)
+    covered = None
+    if learner is not None:
+        covered = await db(coverage.of_tokens)(
+            tokens, user_id=learner, language=language, level=level
+        )
     # The first lookup of a language loads its frequencies (a second or two).
     return await asyncio.to_thread(
-        measure_tokens, tokens, language=language, level=level, exclude=exclude
+        measure_tokens, tokens, language=language, level=level, exclude=exclude, covered=covered
     )
 
 
-async def measure(passage: GeneratedPassage, request: GenerationRequest) -> Measured:
+async def measure(
+    passage: GeneratedPassage, request: GenerationRequest, *, learner: UUID | None = None
+) -> Measured:
+    """The passage's estimate for the request's level; with ``learner``
+    (their id), its coverage for them too."""
     return await measure_sentences(
         passage.sentences,
         language=request.target_language,
         level=request.level,
         exclude=own_words(request),
+        learner=learner,
     )
 
 
+def _reason(reasons: tuple[str, ...]) -> str:
+    return Entry.ReaskReason.BOTH if len(reasons) > 1 else reasons[0]
+
+
 async def fit_to_level(
-    passage: GeneratedPassage, request: GenerationRequest, generator: StoryGenerator
+    passage: GeneratedPassage,
+    request: GenerationRequest,
+    generator: StoryGenerator,
+    *,
+    learner: UUID | None = None,
 ) -> FittedPassage:
-    measured = await measure(passage, request)
-    if not (measured.too_hard and settings.LEVEL_FIT_RETRY and generator.follows_level_hints):
+    measured = await measure(passage, request, learner=learner)
+    reasons = measured.reasons_to_ask_again
+    if not (reasons and settings.LEVEL_FIT_RETRY and generator.follows_level_hints):
         return FittedPassage(passage, measured, regenerated=False)
     estimate = measured.estimate
+    named = dict.fromkeys((*estimate.words_above(request.level), *measured.new_words_beyond))
     again = dataclasses.replace(
         request,
-        off_level_words=tuple(
-            estimate.words_above(request.level)[: difficulty.model.MAX_NAMED_WORDS]
-        ),
+        off_level_words=tuple(named)[: difficulty.model.MAX_NAMED_WORDS],
         off_level_constructions=tuple(
             c["name"] for c in estimate.constructions_above(request.level)
         ),
@@ -129,19 +197,19 @@ async def fit_to_level(
         if exc.retry_after is not None:
             await ratelimits.pause_fleet("generate", exc.retry_after)
         logger.warning("asking again for an on-level passage failed, keeping the first: %s", exc)
-        return FittedPassage(passage, measured, regenerated=True)
+        return FittedPassage(passage, measured, regenerated=True, reasked_for=_reason(reasons))
     input_tokens = passage.input_tokens + second.input_tokens
     output_tokens = passage.output_tokens + second.output_tokens
     second_measured = None
     if not passage_problem(second.sentences, second.choices, is_final=request.is_final):
-        second_measured = await measure(second, request)
-    if second_measured is not None and second_measured.easier_than(measured):
+        second_measured = await measure(second, request, learner=learner)
+    if second_measured is not None and second_measured.better_than(measured):
         kept = dataclasses.replace(
             second,
             title=second.title or passage.title,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
         )
-        return FittedPassage(kept, second_measured, regenerated=True)
+        return FittedPassage(kept, second_measured, regenerated=True, reasked_for=_reason(reasons))
     kept = dataclasses.replace(passage, input_tokens=input_tokens, output_tokens=output_tokens)
-    return FittedPassage(kept, measured, regenerated=True)
+    return FittedPassage(kept, measured, regenerated=True, reasked_for=_reason(reasons))

@@ -67,6 +67,12 @@ class Entry(models.Model):
         COMPLETE = "complete"
         ERROR = "error"
 
+    class ReaskReason(models.TextChoices):
+        # Why the generator was asked for a passage once more (``levelfit``).
+        LEVEL = "level", "too hard for its level"
+        NEW_WORDS = "new_words", "too many new words for its learner"
+        BOTH = "both", "both"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     adventure = models.ForeignKey(Adventure, on_delete=models.CASCADE, related_name="entries")
     # NULL only for a branch not adopted yet (see the module docstring).
@@ -104,7 +110,14 @@ class Entry(models.Model):
         default=list, blank=True, help_text="Content lemmas above the level, rarest first."
     )
     level_regenerated = models.BooleanField(
-        default=False, help_text="Too hard for its level, so the generator was asked once more."
+        default=False,
+        help_text="Too hard for its level or its learner, so the generator was asked once more.",
+    )
+    level_reasked_for = models.CharField(
+        max_length=32,
+        blank=True,
+        choices=ReaskReason.choices,
+        help_text="Why it was asked for once more (blank: it was not).",
     )
     level_estimate = models.FloatField(
         null=True,
@@ -117,7 +130,8 @@ class Entry(models.Model):
         help_text="What puts it above its level: words, verb forms, sentence length.",
     )
     # How much of it the learner knew when it was written (``langlearn.difficulty
-    # .coverage``), measured with its tokens; empty until then.
+    # .coverage``), measured when it is generated; empty until then, and for
+    # passages generated before coverage was measured at generation.
     coverage = models.JSONField(
         default=dict,
         blank=True,

@@ -23,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -283,8 +284,13 @@ class LevelFitFigures:
     measured: int  # entries whose level was measured
     on_level: int  # of them, not too hard for it (``difficulty.too_hard``)
     regenerated: int  # of them, asked for once more
+    # ... because they were too hard for the level, because they brought the
+    # learner too many new words (a passage asked again for both counts in both)
+    reasked_for_level: int
+    reasked_for_new_words: int
     mean_estimate: float | None  # ``difficulty``'s estimate, 1.0 (A1) .. 6.0 (C2)
     mean_fit: float | None  # the share of content lemmas within the level's band
+    mean_known: float | None  # the learners' known coverage of them
 
     @property
     def on_level_share(self) -> float | None:
@@ -307,8 +313,9 @@ def _too_hard() -> Q:
 def level_fit_figures(*, since: datetime | None = None) -> list[LevelFitFigures]:
     """Per target language and level, in one query: the entries measured
     (generated since ``since``, if given), how many were on level and how
-    many were asked for once more. Entries measured before the estimate
-    existed count as on level by their band share, as they were then."""
+    many were asked for once more, and why. Entries measured before the
+    estimate existed count as on level by their band share, as they were
+    then."""
     entries = Entry.objects.filter(level_content_lemmas__isnull=False)
     if since is not None:
         entries = entries.filter(generated_at__gte=since)
@@ -316,14 +323,21 @@ def level_fit_figures(*, since: datetime | None = None) -> list[LevelFitFigures]
     on_level = (Q(level_estimate__isnull=False) & ~_too_hard()) | (
         Q(level_estimate__isnull=True) & by_share
     )
+    reason = Entry.ReaskReason
+    both = reason.BOTH
     rows = (
         entries.values("adventure__target_language", "adventure__level")
         .annotate(
             measured=Count("id"),
             on_level=Count("id", filter=on_level),
             regenerated=Count("id", filter=Q(level_regenerated=True)),
+            reasked_for_level=Count("id", filter=Q(level_reasked_for__in=[reason.LEVEL, both])),
+            reasked_for_new_words=Count(
+                "id", filter=Q(level_reasked_for__in=[reason.NEW_WORDS, both])
+            ),
             mean_estimate=Avg("level_estimate"),
             mean_fit=Avg("level_fit"),
+            mean_known=Avg(Cast(KT("coverage__known"), FloatField())),
         )
         .order_by("adventure__target_language", "adventure__level")
     )
@@ -334,8 +348,11 @@ def level_fit_figures(*, since: datetime | None = None) -> list[LevelFitFigures]
             measured=row["measured"],
             on_level=row["on_level"],
             regenerated=row["regenerated"],
+            reasked_for_level=row["reasked_for_level"],
+            reasked_for_new_words=row["reasked_for_new_words"],
             mean_estimate=row["mean_estimate"],
             mean_fit=row["mean_fit"],
+            mean_known=row["mean_known"],
         )
         for row in rows
     ]

@@ -17,8 +17,9 @@ from .selectors import Passage
 
 
 async def generate(entry: Entry) -> Passage:
-    """Write the entry's passage (asked once more if clearly off its level) and
-    record it; return the passage as stored."""
+    """Write the entry's passage (asked once more if too hard for its level or
+    far outside its learner's coverage band, ``levelfit``) and record it;
+    return the passage as stored."""
     request = await db(selectors.generation_request)(entry=entry)
     generator = factory.get_generator()
 
@@ -33,13 +34,16 @@ async def generate(entry: Entry) -> Passage:
         return passage
 
     passage = await call_provider("generate", usable_passage)
-    fitted = await levelfit.fit_to_level(passage, request, generator)
+    fitted = await levelfit.fit_to_level(
+        passage, request, generator, learner=entry.adventure.user_id
+    )
     return await db(services.entry_record_generation)(
         entry=entry,
         passage=fitted.passage,
         review_words=request.review_words,
         level=fitted.measured,
         regenerated=fitted.regenerated,
+        reasked_for=fitted.reasked_for,
     )
 
 

@@ -38,10 +38,12 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    only: str | None = (
-        None  # "pipeline", "instant", "floors" or "load": that section alone (``--only``)
-    )
+    # "pipeline", "instant", "floors", "level" or "load": that section alone (``--only``)
+    only: str | None = None
     floors_samples: int = 30  # decisions whose pieces the floors section times, one at a time
+    level_learners: int = 6  # simulated learners per level and story generator
+    level_passages: int = 6  # passages each plays
+    level_cost_samples: int = 100  # passages measured again, timed
     # The load section: learners signing up at once, then playing that many decisions each;
     # then learners reading and choosing for a while, each passage read that long.
     load_learners: int = 100
@@ -61,6 +63,9 @@ class Plan:
             plan = replace(
                 plan,
                 floors_samples=10,
+                level_learners=2,
+                level_passages=3,
+                level_cost_samples=20,
                 load_decisions=1,
                 sustained_learners=100,
                 sustained_seconds=30.0,

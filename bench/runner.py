@@ -18,11 +18,12 @@ Order of a full run (each step bounded in time; the sections are in
 10. ``instant``: learners who read before choosing, pre-generation off, then on;
 11. ``load``: a classroom signing up at once, then many learners reading and
     choosing, on a web server and a worker of its own;
-12. everything started is stopped (that server included), the database
+12. ``level``: simulated learners' passages, in this process, no worker;
+13. everything started is stopped (that server included), the database
     dropped, temporary files removed.
 
-``--only pipeline|floors|instant|load`` runs 1, that section alone (with what
-it needs: one web server, a worker), then 12.
+``--only pipeline|floors|instant|level|load`` runs 1, that section alone (with
+what it needs: one web server, a worker; nothing for ``level``), then 13.
 
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, run the floors' pipelines, queue the throughput batch, and
@@ -46,7 +47,18 @@ from .fleet import Fleet
 from .plan import LEARNERS, THROTTLE, Plan, log, step
 from .processes import Child
 from .results import machine
-from .sections import api, dispatch, floors, instant, live, load, pipeline, scaleout, throughput
+from .sections import (
+    api,
+    dispatch,
+    floors,
+    instant,
+    level,
+    live,
+    load,
+    pipeline,
+    scaleout,
+    throughput,
+)
 from .stats import distribution, format_latencies
 
 
@@ -107,6 +119,10 @@ def only_load(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dic
     return {"load": load.measure(plan, fleet)}
 
 
+def only_level(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
+    return {"level": level.measure(plan)}
+
+
 def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
     with step(f"dispatch floor: {plan.floor_samples} NOTIFY round trips"):
         floor = dispatch.notify_floor(plan.floor_samples)
@@ -143,6 +159,7 @@ def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) ->
         "load": load.measure(plan, fleet),
         "memory": memory,
         "scaleout": scaled,
+        "level": level.measure(plan),
     }
 
 
@@ -150,6 +167,7 @@ SECTIONS = {
     "pipeline": only_pipeline,
     "floors": only_floors,
     "instant": only_instant,
+    "level": only_level,
     "load": only_load,
 }
 

@@ -196,7 +196,14 @@ class LevelFitSerializer(serializers.Serializer):
         help_text="The content lemmas past the level's vocabulary, rarest first.",
     )
     regenerated = serializers.BooleanField(
-        help_text="The first passage was too hard for the level, so it was asked for once more."
+        help_text="The first passage was too hard for the level, or brought the learner far "
+        "more new words than the level's budget, so it was asked for once more."
+    )
+    reasked_for = serializers.ChoiceField(
+        choices=Entry.ReaskReason.choices,
+        allow_null=True,
+        help_text="Why it was asked for once more: too hard for the level, too many new words "
+        "for the learner, or both (null when it was not).",
     )
     coverage = CoverageSerializer(
         allow_null=True,
@@ -307,6 +314,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "content_lemmas": entry.level_content_lemmas,
             "words_above": entry.level_words_above,
             "regenerated": entry.level_regenerated,
+            "reasked_for": entry.level_reasked_for or None,
             "coverage": entry.coverage or None,
             "known_share": (
                 statuses.count(LemmaStatus.KNOWN) / len(statuses) if statuses else None

@@ -20,7 +20,7 @@ from django.utils import timezone
 from langlearn import levels
 from outbound.roles import AnnotatedToken, GeneratedPassage
 
-from .. import coverage, weaving
+from .. import weaving
 from ..models import Adventure, Choice, Entry, Sentence, Token
 from ..selectors import Passage
 
@@ -47,10 +47,12 @@ def entry_record_generation(
     review_words: list[str] | None = None,
     level: Measured | None = None,
     regenerated: bool = False,
+    reasked_for: str = "",
 ) -> Passage:
     """The passage, its choices and what the LLM billed; the story's title
     with the first passage; the learner's words it was asked to use; how well
-    it fits the level, when measured. Returns what was stored (what
+    it fits the level and how much of it the learner knows, when measured
+    (``levelfit``), and why it was asked for once more if it was. Returns what was stored (what
     ``selectors.entry_passage`` would read back), so the next steps need not
     read it again."""
     stored = _to_store(passage)
@@ -73,7 +75,7 @@ def entry_record_generation(
         review_words=list(review_words or []),
         review_words_used=[],
         updated_at=now,
-        **_level_fields(level, regenerated),
+        **_level_fields(level, regenerated, reasked_for),
     )
     if entry.position == 1 and passage.title:
         Adventure.objects.filter(id=entry.adventure_id).update(
@@ -82,10 +84,12 @@ def entry_record_generation(
     return stored
 
 
-def _level_fields(measured: Measured | None, regenerated: bool) -> dict:
+def _level_fields(measured: Measured | None, regenerated: bool, reasked_for: str) -> dict:
     if measured is None:
         return {}
     return {
+        "coverage": measured.coverage.as_dict() if measured.coverage else {},
+        "level_reasked_for": reasked_for,
         "level_fit": measured.fit.share,
         "level_content_lemmas": measured.fit.content_lemmas,
         "level_words_above": measured.estimate.words_above(measured.level),
@@ -123,13 +127,9 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
     """The passage's tokens with their lemmas, parts of speech and, for
     content words, the frequency band of the lemma (``langlearn.levels``;
     looked up before the transaction: the first lookup of a language loads
-    its frequencies, a second or two), which of the words the passage was
-    asked to use it does use, and how much of it the learner knows
-    (``coverage``)."""
-    language, level, user_id = Entry.objects.values_list(
-        "adventure__target_language", "adventure__level", "adventure__user_id"
-    ).get(id=entry_id)
-    covered = coverage.of_tokens(tokens, user_id=user_id, language=language, level=level)
+    its frequencies, a second or two), and which of the words the passage was
+    asked to use it does use."""
+    language = Entry.objects.values_list("adventure__target_language", flat=True).get(id=entry_id)
     bands = levels.content_bands(
         [levels.Word(t.text, t.lemma, t.pos, t.sentence) for t in tokens], language=language
     )
@@ -151,7 +151,7 @@ def entry_record_tokens(*, entry_id: UUID, tokens: list[AnnotatedToken]) -> None
         used = weaving.used_review_words(requested or [], (token.lemma for token in tokens))
         now = timezone.now()
         Entry.objects.filter(id=entry_id).update(
-            annotated_at=now, review_words_used=used, coverage=covered.as_dict(), updated_at=now
+            annotated_at=now, review_words_used=used, updated_at=now
         )
 
 

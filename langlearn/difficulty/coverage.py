@@ -20,6 +20,7 @@ known nor learning: what the passage teaches.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 
 from langlearn import levels
@@ -29,6 +30,11 @@ from . import vocabulary
 # New content words a passage (about six sentences) may bring, by level: a
 # few per page is what makes reading teach, and keeps coverage near 98 %.
 NEW_WORDS_BUDGET = {"A1": 3, "A2": 4, "B1": 5, "B2": 6, "C1": 7, "C2": 8}
+# A passage with more than this many times its budget of new content words is
+# far outside the learner's coverage band (twice the A2 budget, 8 new words in
+# some 70 running words, is below 90 % known: a page read with a dictionary)
+# and is asked for once more.
+FAR_OUTSIDE_BUDGET = 2
 
 KNOWN_STATUSES = frozenset({"known", "ignored"})
 LEARNING = "learning"
@@ -46,6 +52,15 @@ class Coverage:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def new_words_beyond(self, level: str, *, exclude: Collection[str] = ()) -> list[str]:
+        """The new words, ``exclude``d ones left out (the learner's review
+        words and the theme's, there on purpose), when they are more than
+        ``FAR_OUTSIDE_BUDGET`` times the level's budget; else none."""
+        counted = [word for word in self.new_words if word.lower() not in exclude]
+        if len(counted) > FAR_OUTSIDE_BUDGET * NEW_WORDS_BUDGET[level]:
+            return counted
+        return []
 
 
 def coverage(

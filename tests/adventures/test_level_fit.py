@@ -327,6 +327,8 @@ def test_the_stats_command_gives_the_reask_rate_per_language_and_level(settings)
     a2 = rows[("es", "A2")]
     assert (a2["measured"], a2["on_level"], a2["regenerated"]) == (2, 1, 1)
     assert a2["reask_rate"] == 0.5
+    assert a2["reasked_for"] == {"level": 1, "new_words": 1}  # both: it had 10 new words
+    assert 0 < a2["mean_known"] < 1
     assert 1.0 <= a2["mean_estimate"] <= 6.0
     text = StringIO()
     call_command("level_fit", stdout=text)
@@ -351,10 +353,12 @@ def test_the_openapi_schema_documents_the_level_fields():
         "content_lemmas",
         "words_above",
         "regenerated",
+        "reasked_for",
         "known_share",
         "new_words",
         "coverage",
     }
+    assert fit["properties"]["reasked_for"]["nullable"] is True
     covered = components["Coverage"]
     assert set(covered["required"]) == {
         "known",
@@ -490,19 +494,18 @@ def test_coverage_is_recorded_for_the_learner_and_shown_in_payload_and_progress(
     assert second.coverage["known"] > entry.coverage["known"]
 
 
-@pytest.mark.django_db
-def test_a_placement_seeds_the_coverage_and_the_generation_target():
+def place(user, vocabulary_size: int, level: str = "B1") -> None:
+    """The learner took the placement check in Spanish and it estimated them at
+    ``vocabulary_size`` lemmas."""
     from django.utils import timezone
 
-    from adventures import selectors
     from vocabulary.models import Placement
 
-    user = make_user()
     Placement.objects.create(
         user=user,
         language="es",
-        vocabulary_size=6000,
-        level="C1",
+        vocabulary_size=vocabulary_size,
+        level=level,
         hits=30,
         real_words=40,
         false_alarms=0,
@@ -511,6 +514,14 @@ def test_a_placement_seeds_the_coverage_and_the_generation_target():
         answers=[],
         answered_at=timezone.now(),
     )
+
+
+@pytest.mark.django_db
+def test_a_placement_seeds_the_coverage_and_the_generation_target():
+    from adventures import selectors
+
+    user = make_user()
+    place(user, 6000, "C1")
     adventure = services.adventure_create(user=user, target_language="es", level="A2")
     request = selectors.generation_request(entry=adventure.entries.get())
     assert (request.known_words, request.new_words) == (6000, 4)
@@ -519,3 +530,47 @@ def test_a_placement_seeds_the_coverage_and_the_generation_target():
     by_level = first_entry_for_another_learner("A2")  # no placement: the level's 2,500
     assert (by_level.coverage["basis"], by_level.coverage["vocabulary"]) == ("level", 2500)
     assert entry.coverage["known"] >= by_level.coverage["known"]
+
+
+def b2_story_for_a_learner_of_1000_words(theme: str) -> Entry:
+    """A B2 story whose first passage carries the drill's sentence of rare
+    words: estimated B2-C1, so not too hard for B2, but for a learner whose
+    placement says 1,000 words it brings 13 new content words, more than
+    twice B2's budget of 6."""
+    user = make_user(username="dee")
+    place(user, 1000)
+    adventure = services.adventure_create(user=user, target_language="es", level="B2", theme=theme)
+    return run_pipeline(adventure.entries.get())
+
+
+@pytest.mark.django_db
+def test_a_passage_far_outside_the_learners_coverage_is_asked_for_once_more(settings, call_log):
+    settings.STUB_OFF_LEVEL = "first"
+    entry = b2_story_for_a_learner_of_1000_words("the sea")
+    assert generate_calls(call_log) == 2
+    assert entry.level_regenerated
+    assert entry.level_reasked_for == Entry.ReaskReason.NEW_WORDS
+    assert entry.level_estimate < 5.5  # not too hard for B2 by the estimate
+    # The passage kept is the second, without the rare words.
+    assert RARE not in entry.text
+    assert "astrolabio" not in entry.coverage["new_words"]
+    assert len(entry.coverage["new_words"]) <= 12
+    body = client_for(entry.adventure.user).get(
+        f"/api/adventures/{entry.adventure_id}/entries/{entry.id}"
+    )
+    assert body.json()["level"]["reasked_for"] == "new_words"
+
+
+@pytest.mark.django_db
+def test_the_themes_own_words_never_make_a_passage_far_outside_the_band(settings, call_log):
+    """The same passage, in a story about an alchemist's astrolabe and
+    reliquary: those two words are the theme's, 11 new words remain, within
+    twice the budget."""
+    settings.STUB_OFF_LEVEL = "first"
+    entry = b2_story_for_a_learner_of_1000_words("un alquimista, su astrolabio y su relicario")
+    assert generate_calls(call_log) == 1
+    assert not entry.level_regenerated
+    assert entry.level_reasked_for == ""
+    assert RARE in entry.text
+    # Recorded as they are: new to the learner, whatever the theme.
+    assert {"astrolabio", "relicario"} <= set(entry.coverage["new_words"])

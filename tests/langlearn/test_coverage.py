@@ -63,3 +63,18 @@ def test_unmarked_words_are_judged_by_the_estimated_vocabulary_and_marks_win():
 def test_a_passage_without_words_has_no_coverage():
     result = covered(words("es", "¡27!"), {})
     assert (result.known, result.learning, result.running_words) == (None, None, 0)
+
+
+def test_a_passage_is_far_outside_the_band_past_twice_the_levels_budget():
+    passage = words(
+        "es",
+        "El alquimista escudriña un astrolabio herrumbroso y un relicario ornamentado.",
+        "Un cartógrafo taciturno anota palimpsestos con cinabrio y bermellón.",
+    )
+    result = covered(passage, {}, size=vocabulary.VOCABULARY["A2"])
+    assert len(result.new_words) == 11
+    assert coverage.NEW_WORDS_BUDGET["B1"] * 2 < 11 <= coverage.NEW_WORDS_BUDGET["B2"] * 2
+    assert result.new_words_beyond("B1") == result.new_words
+    assert result.new_words_beyond("B2") == []
+    # Words there on purpose (the theme's, the review words) do not count.
+    assert result.new_words_beyond("B1", exclude={"astrolabio"}) == []

@@ -18,8 +18,10 @@ class Command(BaseCommand):
         "Show, per target language and CEFR level, how many generated entries were "
         "on level (their estimated difficulty less than "
         f"{difficulty.model.REASK_MARGIN} level above it, langlearn/difficulty), how many "
-        "were asked for once more (the re-ask rate), their mean estimate (1.0 = A1 .. "
-        "6.0 = C2) and their mean share of content lemmas within the level's frequency band. "
+        "were asked for once more (the re-ask rate) and why (too hard for the level; too many "
+        "new words for the learner), their mean estimate (1.0 = A1 .. 6.0 = C2), their "
+        "learners' mean known coverage and their mean share of content lemmas within the "
+        "level's frequency band. "
         "Exit status: 0 on success, 1 if the database cannot be read."
     )
 
@@ -50,6 +52,11 @@ class Command(BaseCommand):
                 "on_level_share": _round(row.on_level_share),
                 "regenerated": row.regenerated,
                 "reask_rate": _round(row.reask_rate),
+                "reasked_for": {
+                    "level": row.reasked_for_level,
+                    "new_words": row.reasked_for_new_words,
+                },
+                "mean_known": _round(row.mean_known),
                 "mean_estimate": _round(row.mean_estimate),
                 "mean_fit": _round(row.mean_fit),
             }
@@ -70,14 +77,17 @@ class Command(BaseCommand):
             self.stdout.write("No measured entries yet.")
             return
         self.stdout.write(
-            "language level  measured  on level  asked again  mean estimate  mean fit"
+            "language level  measured  on level  asked again  (level, new words)"
+            "  mean estimate  mean known  mean fit"
         )
         for figure in figures:
             self.stdout.write(
                 f"{figure.language:<8} {figure.level:<6} {figure.measured:>9} "
                 f"{figure.on_level:>5} {_percent(figure.on_level_share):>4} "
                 f"{figure.regenerated:>6} {_percent(figure.reask_rate):>4} "
-                f"{_number(figure.mean_estimate):>14} {_percent(figure.mean_fit):>9}"
+                f"{figure.reasked_for_level:>9}, {figure.reasked_for_new_words:>3}   "
+                f"{_number(figure.mean_estimate):>14} {_percent(figure.mean_known):>11} "
+                f"{_percent(figure.mean_fit):>9}"
             )
 
 
