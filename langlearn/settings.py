@@ -164,6 +164,9 @@ _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIM
 # from the pool (plus one for /healthz, which does not wait in line); the
 # others wait their turn, up to WEB_QUEUE_TIMEOUT seconds, then get 503 with
 # Retry-After. docs/deployment.md#sizing has the rule.
+# Web processes (gunicorn's --workers, set by run.py serve and compose/start-api
+# from this variable); read here for the sizing check (operations/checks.py).
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
 WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
 WEB_QUEUE_TIMEOUT = env_float("WEB_QUEUE_TIMEOUT", 30.0)
 if WEB_QUEUE_TIMEOUT <= 0:
