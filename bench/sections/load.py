@@ -89,7 +89,7 @@ class Tally:
         return response
 
     def figures(self) -> dict[str, Any]:
-        answers = Counter()
+        answers: Counter[str] = Counter()
         for counts in self.statuses.values():
             answers.update(counts)
         return {
@@ -352,7 +352,7 @@ def _burst_figures(plan: Plan, tally: Tally, cost: dict[str, float]) -> dict[str
     }
 
 
-def password_hashes(samples: int = HASH_SAMPLES) -> dict[str, dict[str, float]]:
+def password_hashes(samples: int = HASH_SAMPLES) -> dict[str, dict[str, Any]]:
     """Wall and CPU ms (p50) to verify one password, per hasher, one at a time;
     ``project`` is the first of ``PASSWORD_HASHERS``, the one new passwords get."""
     from django.contrib.auth import hashers
