@@ -282,15 +282,12 @@ async def _afternoon(port: int, plan: Plan, tokens: list[str], tally: Tally) -> 
 
 
 def _client(port: int, learners: int) -> httpx.AsyncClient:
-    # Each learner's requests and its events stream on connections of their own.
-    # An idle connection is dropped before the server's keep-alive timeout
-    # (gunicorn's --keep-alive, 2 s, which its uvicorn workers take) closes
-    # it, so that no request goes out on a connection being closed.
-    limits = httpx.Limits(
-        max_connections=2 * learners + 10,
-        max_keepalive_connections=2 * learners,
-        keepalive_expiry=1.5,
-    )
+    # Each request on a connection of its own, closed after its answer: a
+    # learner's requests are seconds apart, longer than the server keeps an
+    # idle connection (gunicorn's --keep-alive, 2 s, which its uvicorn workers
+    # take), and a request sent as the server closes one would fail in the
+    # client (a browser sends it again), not in the server.
+    limits = httpx.Limits(max_connections=2 * learners + 10, max_keepalive_connections=0)
     return httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=REQUEST_TIMEOUT
     )
