@@ -1,11 +1,14 @@
 import uuid
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Lower
+
+from langlearn.connections import connection_released
 
 from .usernames import normalize_username, validate_username
 
@@ -72,3 +75,31 @@ class User(AbstractUser):
             if update_fields is not None and "password" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "token_version"}
         super().save(*args, **kwargs)
+
+    # Hashing a password is tens of milliseconds of CPU that needs no database:
+    # the web request's connection goes back to the pool meanwhile
+    # (langlearn/connections.py), for the requests waiting on one.
+
+    def set_password(self, raw_password: str | None) -> None:
+        with connection_released():
+            super().set_password(raw_password)
+
+    def check_password(self, raw_password: str | None) -> bool:
+        """Django's check, hashing with no connection held. A correct password
+        whose hash is not the current hasher's (PBKDF2 from before, other
+        parameters) gets a new hash, saved as Django saves it: not a password
+        change, so the learner's tokens stay valid."""
+        outdated = False
+
+        def note_outdated(_raw: str | None) -> None:
+            nonlocal outdated
+            outdated = True
+
+        with connection_released():
+            valid = check_password(raw_password, self.password, note_outdated)
+            if outdated:
+                super().set_password(raw_password)
+        if outdated:
+            self._password = None  # what Django's own setter does
+            self.save(update_fields=["password"])
+        return valid

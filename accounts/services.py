@@ -41,11 +41,14 @@ def username_check(raw: str) -> str:
     return username
 
 
-@transaction.atomic
 def user_register(*, username: str, password: str, native_language: str) -> User:
     """Create a learner account. The username must pass ``username_check``, the
     password Django's validators, and the native language must be one we
-    translate into."""
+    translate into.
+
+    The name is checked, then the password hashed with no database connection
+    held (``User.set_password``), then the row inserted: a name taken by a
+    concurrent registration meanwhile still fails on the unique constraint."""
     problem = languages.native_language_problem(native_language)
     if problem:
         raise InvalidInput({"native_language": [problem]})
@@ -121,11 +124,11 @@ def tokens_revoke(*, refresh: str) -> None:
     BlacklistedToken.objects.get_or_create(token=_outstanding_locked(token))
 
 
-@transaction.atomic
 def password_change(*, user: User, old_password: str, new_password: str) -> TokenPair:
     """Change the password after checking the current one. Every token issued
     before (access and refresh, on every device) stops working; the answer is
-    a fresh pair for the caller."""
+    a fresh pair for the caller. Both hashes are made before the transaction,
+    with no database connection held."""
     if not user.check_password(old_password):
         raise InvalidInput({"old_password": ["The current password is not correct."]})
     try:
@@ -133,13 +136,14 @@ def password_change(*, user: User, old_password: str, new_password: str) -> Toke
     except DjangoValidationError as exc:
         raise InvalidInput({"new_password": list(exc.messages)}) from None
     user.set_password(new_password)
-    user.save(update_fields=["password"])  # also bumps token_version (User.save)
-    # The version check already refuses them; blacklisting them too keeps the
-    # blacklist the one record of revoked refresh tokens.
-    live = OutstandingToken.objects.filter(
-        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
-    )
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
-    )
-    return _pair(user)
+    with transaction.atomic():
+        user.save(update_fields=["password"])  # also bumps token_version (User.save)
+        # The version check already refuses them; blacklisting them too keeps
+        # the blacklist the one record of revoked refresh tokens.
+        live = OutstandingToken.objects.filter(
+            user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+        )
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+        )
+        return _pair(user)

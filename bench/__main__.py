@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only pipeline|instant|floors|level] [--save]``: run the
+"""``python -m bench [--quick] [--only pipeline|instant|floors|level|load] [--save]``: run the
 benchmarks (or one section), print one JSON object; with ``--save``, also write
 it to ``bench/results/`` (``bench/results.py``).
 
@@ -49,12 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["pipeline", "instant", "floors", "level"],
+        choices=["pipeline", "instant", "floors", "level", "load"],
         help=(
             "run that section alone (pipeline: a minute or two, with its overhead breakdown; "
             "instant: decisions with pre-generation off and on; floors: what each piece of "
             "the pipeline's overhead costs alone; level: simulated A1-B1 learners' coverage, "
-            "new words and re-asks)"
+            "new words and re-asks; load: a classroom signing up at once, then many learners "
+            "reading and choosing)"
         ),
     )
     parser.add_argument(

@@ -105,15 +105,16 @@ def clear_adventures_and_jobs() -> None:
     query("TRUNCATE adventures_adventure, procrastinate_jobs, procrastinate_workers CASCADE")
 
 
-def make_learners(count: int) -> list[str]:
-    """``count`` learners (cheap unusable passwords); their access tokens."""
+def make_learners(count: int, prefix: str = "bench") -> list[str]:
+    """``count`` learners (cheap unusable passwords) named ``<prefix>-<n>``;
+    their access tokens."""
     from django.contrib.auth.hashers import make_password
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
 
     users = User.objects.bulk_create(
-        User(username=f"bench-{i:04d}", password=make_password(None), native_language="en")
+        User(username=f"{prefix}-{i:04d}", password=make_password(None), native_language="en")
         for i in range(count)
     )
     return [str(AccessToken.for_user(user)) for user in users]

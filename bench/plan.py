@@ -38,11 +38,19 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    only: str | None = None  # "pipeline", "instant", "floors" or "level": that section alone
+    # "pipeline", "instant", "floors", "level" or "load": that section alone (``--only``)
+    only: str | None = None
     floors_samples: int = 30  # decisions whose pieces the floors section times, one at a time
     level_learners: int = 6  # simulated learners per level and story generator
     level_passages: int = 6  # passages each plays
     level_cost_samples: int = 100  # passages measured again, timed
+    # The load section: learners signing up at once, then playing that many decisions each;
+    # then learners reading and choosing for a while, each passage read that long.
+    load_learners: int = 100
+    load_decisions: int = 3
+    sustained_learners: int = 300
+    sustained_seconds: float = 120.0
+    sustained_read_seconds: float = 20.0
 
     @classmethod
     def make(
@@ -53,7 +61,15 @@ class Plan:
                 database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2, (1, 2, 4), 2, 16
             )
             plan = replace(
-                plan, floors_samples=10, level_learners=2, level_passages=3, level_cost_samples=20
+                plan,
+                floors_samples=10,
+                level_learners=2,
+                level_passages=3,
+                level_cost_samples=20,
+                load_decisions=1,
+                sustained_learners=100,
+                sustained_seconds=30.0,
+                sustained_read_seconds=10.0,
             )
         else:
             plan = cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)

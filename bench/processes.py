@@ -93,6 +93,21 @@ class Child:
         for orphan in _session_members(self.process.pid):
             orphan.kill()
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) used so far by the process and its
+        descendants (those alive now, so sample it while they run)."""
+        try:
+            parent = psutil.Process(self.process.pid)
+            family = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0.0
+        for member in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = member.cpu_times()
+                total += times.user + times.system
+        return total
+
     def rss_bytes(self) -> int:
         """Resident memory of the process and all its descendants."""
         try:

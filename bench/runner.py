@@ -16,12 +16,14 @@ Order of a full run (each step bounded in time; the sections are in
 8. ``scaleout``: 1, 2 and 4 worker processes, then a provider limit;
 9. ``live``: status events on one web process, the worker stopped;
 10. ``instant``: learners who read before choosing, pre-generation off, then on;
-11. ``level``: simulated learners' passages, in this process, no worker;
-12. everything started is stopped (that server included), the database
+11. ``load``: a classroom signing up at once, then many learners reading and
+    choosing, on a web server and a worker of its own;
+12. ``level``: simulated learners' passages, in this process, no worker;
+13. everything started is stopped (that server included), the database
     dropped, temporary files removed.
 
-``--only pipeline|floors|instant|level`` runs 1, that section alone (with what
-it needs: one web server, a worker; nothing for ``level``), then 12.
+``--only pipeline|floors|instant|level|load`` runs 1, that section alone (with
+what it needs: one web server, a worker; nothing for ``level``), then 13.
 
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, run the floors' pipelines, queue the throughput batch, and
@@ -52,6 +54,7 @@ from .sections import (
     instant,
     level,
     live,
+    load,
     pipeline,
     scaleout,
     throughput,
@@ -112,6 +115,10 @@ def only_instant(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> 
     return {"instant": instant.measure(plan, fleet, tokens, workdir)}
 
 
+def only_load(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
+    return {"load": load.measure(plan, fleet)}
+
+
 def only_level(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
     return {"level": level.measure(plan)}
 
@@ -149,6 +156,7 @@ def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) ->
         "throughput": throughput_figures,
         "live": live_figures,
         "instant": instant.measure(plan, fleet, tokens, workdir),
+        "load": load.measure(plan, fleet),
         "memory": memory,
         "scaleout": scaled,
         "level": level.measure(plan),
@@ -160,6 +168,7 @@ SECTIONS = {
     "floors": only_floors,
     "instant": only_instant,
     "level": only_level,
+    "load": only_load,
 }
 
 

@@ -1,20 +1,29 @@
 """The web server's entry point (``run.py serve``, ``compose/start-api``):
 ``gunicorn langlearn.asgi -k langlearn.asgi_worker.UvicornWorker``.
 
-Sync views run in threads, in one hop each (``ASGIHandler``); the events
-stream (``adventures.live``) is async and holds no thread while it waits.
+Sync views run in threads, in one hop each (``ASGIHandler``), at most
+``WEB_THREADS`` at once; the others wait their turn (``langlearn.admission``).
+The events stream (``adventures.live``) is async and holds no thread while it
+waits.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import django
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.conf import settings
 from django.core.handlers import asgi
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import Resolver404, get_resolver
+
+from langlearn.admission import Admission, Busy, busy_response
+
+# Answered without waiting in line (see ASGIHandler.get_response_async).
+HEALTH_PATH = "/healthz"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "langlearn.settings")
 # Settings read this: database connections come from a pool under ASGI.
@@ -44,11 +53,21 @@ class ASGIHandler(asgi.ASGIHandler):
         # Thread-sensitive, like Django's own hops: the request's thread,
         # within the ThreadSensitiveContext ``__call__`` opens per request.
         self._get_response_in_thread = sync_to_async(sync.get_response, thread_sensitive=True)
+        self.admission = Admission(slots=settings.WEB_THREADS, timeout=settings.WEB_QUEUE_TIMEOUT)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         if _serves_async_view(request):
             return await super().get_response_async(request)
-        return await self._get_response_in_thread(request)
+        if request.path_info == HEALTH_PATH:
+            # A load balancer's probe does not queue behind a burst: it would
+            # time out, and the process be taken out while it works the burst off.
+            return await self._get_response_in_thread(request)
+        started = time.monotonic()
+        try:
+            async with self.admission.slot():
+                return await self._get_response_in_thread(request)
+        except Busy:
+            return busy_response(request, self.admission, time.monotonic() - started)
 
 
 def _serves_async_view(request: HttpRequest) -> bool:

@@ -169,6 +169,19 @@ EMBEDDED_DB_NAME = env_str("DATABASE_NAME", "langlearn")
 if env_str("DATABASE_NAME"):
     _db["NAME"] = env_str("DATABASE_NAME")
 _db.setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+# The web server (langlearn/asgi.py, langlearn/admission.py): each process
+# serves WEB_THREADS sync requests at once, each with a connection of its own
+# from the pool (plus one for /healthz, which does not wait in line); the
+# others wait their turn, up to WEB_QUEUE_TIMEOUT seconds, then get 503 with
+# Retry-After. docs/deployment.md#sizing has the rule.
+# Web processes (gunicorn's --workers, set by run.py serve and compose/start-api
+# from this variable); read here for the sizing check (operations/checks.py).
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 2, minimum=1)
+WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
+WEB_QUEUE_TIMEOUT = env_float("WEB_QUEUE_TIMEOUT", 30.0)
+if WEB_QUEUE_TIMEOUT <= 0:
+    raise ImproperlyConfigured(f"WEB_QUEUE_TIMEOUT must be above 0, not {WEB_QUEUE_TIMEOUT}")
+WEB_DB_POOL_SIZE = env_int("WEB_DB_POOL_SIZE", WEB_THREADS + 1, minimum=1)
 if env_str("LANGLEARN_SERVER") == "asgi":
     # The web server (langlearn/asgi.py sets this): Django runs each request's
     # sync code in a thread of its own, so per-thread persistent connections
@@ -177,11 +190,12 @@ if env_str("LANGLEARN_SERVER") == "asgi":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"]["pool"] = {
         "min_size": 0,
-        "max_size": env_int("WEB_DB_POOL_SIZE", 4, minimum=1),
+        "max_size": WEB_DB_POOL_SIZE,
         "max_idle": 60,
-        # How long a request waits for a connection. With the database down,
-        # /healthz answers 503 after this; keep it under load balancers'
-        # health-check timeouts (often 5-10 s).
+        # How long a request waits for a connection (admitted requests find
+        # one free; /healthz, which does not wait in line, may wait here).
+        # With the database down, /healthz answers 503 after this; keep it
+        # under load balancers' health-check timeouts (often 5-10 s).
         "timeout": env_float("WEB_DB_POOL_TIMEOUT", 4.0),
     }
     # CONN_HEALTH_CHECKS on: a connection is checked as it leaves the pool, so
@@ -199,6 +213,14 @@ CACHES = {
     }
 }
 
+# New passwords: Argon2id at OWASP's parameters (accounts/hashers.py). The
+# others verify the hashes made before; a sign-in replaces such a hash.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -133,6 +133,19 @@ def test_only_instant_plans_that_section_alone_with_the_full_runs_learners():
     assert (plan.instant_learners, plan.instant_decisions) == (4, 5)
 
 
+def test_only_load_plans_a_classroom_and_an_afternoon_and_quick_runs_shorter():
+    full = Plan.make(
+        quick=False, database="langlearn_bench", latencies={"generate": 800}, only="load"
+    )
+    quick = Plan.make(quick=True, database="langlearn_bench", latencies={"generate": 800})
+    assert full.only == "load"
+    # The classroom is the hundred at once, in both.
+    assert full.load_learners == quick.load_learners == 100
+    assert (full.sustained_learners, full.sustained_seconds) == (300, 120.0)
+    assert quick.sustained_seconds < full.sustained_seconds
+    assert quick.load_decisions < full.load_decisions
+
+
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],

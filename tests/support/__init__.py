@@ -9,11 +9,13 @@ from a conftest.
   (autouse).
 - ``shortcuts``: a fast password hasher, static files looked up only when
   asked for, spaCy's tables read once (autouse); ``fast_hasher_settings``:
-  the project's settings with that hasher, for a server a test starts.
+  the project's settings with that hasher, for a server a test starts;
+  ``probe_hasher_settings``: the project's hasher refusing to run while a
+  connection is held (``probe_hasher``).
 - ``api``: ``client_for`` and the ``learner``, ``api`` and ``anonymous`` fixtures.
 - ``factories``: rows built directly, for tests about what reads them.
-- ``processes``: child processes of a test (``Process``, ``subprocess_env``)
-  and ``wait_for``.
+- ``processes``: child processes of a test (``Process``, ``subprocess_env``,
+  ``WebServer``: gunicorn as it runs everywhere) and ``wait_for``.
 - ``worker``: the real worker process (``start_worker``) and
   ``poll_entry_complete``.
 - ``markers``: the ``slow`` marker (``python3 run.py test --fast`` leaves

@@ -3,8 +3,10 @@ what they do."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -74,3 +76,37 @@ class Process:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebServer(Process):
+    """gunicorn as it runs everywhere (ASGI, uvicorn workers), on a free port
+    of 127.0.0.1, with this test run's database; ready once /healthz answers."""
+
+    def __init__(self, tmp_path: Path, *, workers: int = 1, **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        args = [str(ROOT / ".venv" / "bin" / "gunicorn"), *ASGI, "--bind", f"127.0.0.1:{self.port}"]
+        super().__init__(
+            [*args, "--workers", str(workers)],
+            subprocess_env(tmp_path, **env),
+            tmp_path / f"gunicorn-{self.port}.log",
+        )
+
+        def answering() -> bool:
+            assert self.running(), self.output()
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                connection.request("GET", "/healthz")
+                return connection.getresponse().status == 200
+            except OSError:
+                return False
+            finally:
+                connection.close()
+
+        wait_for(answering, timeout=60, what="gunicorn to answer")

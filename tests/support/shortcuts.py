@@ -26,8 +26,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Settings) -> None:
-    """PBKDF2's million rounds cost a third of a second per learner made; no
-    test here is about the hash."""
+    """The project's hasher (Argon2id, 19 MiB) costs tens of milliseconds per
+    learner made; no test here is about the hash but
+    ``tests/accounts/test_passwords.py``, which sets the real one."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
