@@ -75,7 +75,7 @@ async def wake_when_retry_due(
             delay = (due - timezone.now()).total_seconds() if due else 0.0
             # A little after: the worker records the retry once we return.
             asyncio.get_running_loop().call_later(
-                max(delay, 0.0) + 0.05, _notify_soon, context.app, job.queue, job.id
+                max(delay, 0.0) + 0.05, _wake_soon, context.app, job.queue, job.id
             )
         raise
 
@@ -83,13 +83,15 @@ async def wake_when_retry_due(
 _wake_tasks: set[asyncio.Task[None]] = set()
 
 
-def _notify_soon(app: App, queue: str, job_id: int | None) -> None:
-    task = asyncio.ensure_future(_notify(app, queue, job_id))
+def _wake_soon(app: App, queue: str, job_id: int | None) -> None:
+    task = asyncio.ensure_future(wake_workers(app, queue, job_id))
     _wake_tasks.add(task)  # keep a reference until it is done
     task.add_done_callback(_wake_tasks.discard)
 
 
-async def _notify(app: App, queue: str, job_id: int | None) -> None:
+async def wake_workers(app: App, queue: str, job_id: int | None) -> None:
+    """Send the NOTIFY of a job inserted into ``queue``: the workers of that
+    queue (and those of every queue) look for a job now, not at their next poll."""
     payload = json.dumps({"type": "job_inserted", "job_id": job_id})
     try:
         for channel in (*get_channel_for_queues([queue]), *get_channel_for_queues(None)):
