@@ -79,6 +79,9 @@ def environment(plan: Plan, workdir: Path) -> dict[str, str]:
         MEDIA_ROOT=str(workdir / "media"),
         THROTTLE_ADVENTURE_CREATE=THROTTLE,
         PYTHONUNBUFFERED="1",
+        # Workers load each language on first use, their warm-up measured by
+        # the workers section alone (its CPU would share the other sections').
+        WORKER_WARM_LANGUAGES="",
     )
     if not env.get("DATABASE_URL"):
         # An embedded server of the run's own (settings put it in DATA_DIR/postgres).

@@ -394,6 +394,15 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": WORKER_HEARTBEAT_INTERVAL,
     "stalled_worker_timeout": WORKER_STALLED_TIMEOUT,
 }
+# Languages whose data (tagger, lemma dictionaries, word frequencies) a worker
+# loads as it starts, in the background (worker/warmup.py): a job of a language
+# not loaded yet loads it itself. Empty: none, each language on first use.
+WORKER_WARM_LANGUAGES = env_list(
+    "WORKER_WARM_LANGUAGES", [language.code for language in languages.target_languages()]
+)
+for _code in WORKER_WARM_LANGUAGES:
+    if _problem := languages.target_language_problem(_code):
+        raise ImproperlyConfigured(f"WORKER_WARM_LANGUAGES: {_problem}")
 # The periodic tasks and the worker middleware, on Procrastinate's app.
 PROCRASTINATE_ON_APP_READY = "worker.setup.on_app_ready"
 # Housekeeping (adventures.prune_history, on the maintenance queue): status

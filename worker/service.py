@@ -7,7 +7,9 @@ hook that runs when a worker starts; this is the one place for the tasks that
 live as long as the worker:
 
 - the stalled-job rescue (``worker.rescue``), in workers that serve the
-  maintenance queue.
+  maintenance queue;
+- the warm-up (``worker.warmup``): the language data of
+  ``WORKER_WARM_LANGUAGES``, loaded in the background.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.conf import settings
 from procrastinate import cli
 
 from .rescue import rescue_loop
+from .warmup import warm_in_background
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -37,7 +40,7 @@ def serves_maintenance(queues: Iterable[str] | None) -> bool:
 async def run_worker(app: App, **kwargs: Any) -> None:
     """Procrastinate's ``worker`` sub-command, with the tasks beside it."""
     queues = kwargs.get("queues") or app.worker_defaults.get("queues")
-    beside: list[Coroutine[Any, Any, None]] = []
+    beside: list[Coroutine[Any, Any, None]] = [warm_in_background(settings.WORKER_WARM_LANGUAGES)]
     if serves_maintenance(queues):
         beside.append(rescue_loop(app))
     tasks = [asyncio.create_task(coroutine) for coroutine in beside]
