@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only pipeline|instant|floors|level] [--save]``: run the
+"""``python -m bench [--quick] [--only pipeline|instant|floors|level|workers] [--save]``: run the
 benchmarks (or one section), print one JSON object; with ``--save``, also write
 it to ``bench/results/`` (``bench/results.py``).
 
@@ -47,12 +47,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["pipeline", "instant", "floors", "level"],
+        choices=["pipeline", "instant", "floors", "level", "workers"],
         help=(
             "run that section alone (pipeline: a minute or two, with its overhead breakdown; "
             "instant: decisions with pre-generation off and on; floors: what each piece of "
             "the pipeline's overhead costs alone; level: simulated A1-B1 learners' coverage, "
-            "new words and re-asks)"
+            "new words and re-asks; workers: a killed worker's entries rescued, a warm worker's "
+            "start, memory and first passages)"
         ),
     )
     parser.add_argument(

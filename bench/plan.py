@@ -38,11 +38,12 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    only: str | None = None  # "pipeline", "instant", "floors" or "level": that section alone
+    only: str | None = None  # "pipeline", "instant", "floors", "level" or "workers": alone
     floors_samples: int = 30  # decisions whose pieces the floors section times, one at a time
     level_learners: int = 6  # simulated learners per level and story generator
     level_passages: int = 6  # passages each plays
     level_cost_samples: int = 100  # passages measured again, timed
+    rescue_entries: int = 50  # entries in flight when the workers section kills a worker
 
     @classmethod
     def make(
@@ -53,7 +54,12 @@ class Plan:
                 database, latencies, 200, 30, (8, 32), 160, 32, 3, 2, 50, 30, 2, 2, (1, 2, 4), 2, 16
             )
             plan = replace(
-                plan, floors_samples=10, level_learners=2, level_passages=3, level_cost_samples=20
+                plan,
+                floors_samples=10,
+                level_learners=2,
+                level_passages=3,
+                level_cost_samples=20,
+                rescue_entries=16,
             )
         else:
             plan = cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)

@@ -17,11 +17,14 @@ Order of a full run (each step bounded in time; the sections are in
 9. ``live``: status events on one web process, the worker stopped;
 10. ``instant``: learners who read before choosing, pre-generation off, then on;
 11. ``level``: simulated learners' passages, in this process, no worker;
-12. everything started is stopped (that server included), the database
+12. ``workers``: a worker killed with entries in flight and the new one that
+    completes them; a warm worker's start, memory and first passages;
+13. everything started is stopped (that server included), the database
     dropped, temporary files removed.
 
-``--only pipeline|floors|instant|level`` runs 1, that section alone (with what
-it needs: one web server, a worker; nothing for ``level``), then 12.
+``--only pipeline|floors|instant|level|workers`` runs 1, that section alone
+(with what it needs: one web server, a worker; nothing for ``level``; workers
+of its own for ``workers``), then 13.
 
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, run the floors' pipelines, queue the throughput batch, and
@@ -55,6 +58,7 @@ from .sections import (
     pipeline,
     scaleout,
     throughput,
+    workers,
 )
 from .stats import distribution, format_latencies
 
@@ -115,6 +119,10 @@ def only_instant(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> 
     return {"instant": instant.measure(plan, fleet, tokens, workdir)}
 
 
+def only_workers(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
+    return {"workers": workers.measure(plan, fleet, workdir)}
+
+
 def only_level(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
     return {"level": level.measure(plan)}
 
@@ -155,6 +163,7 @@ def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) ->
         "memory": memory,
         "scaleout": scaled,
         "level": level.measure(plan),
+        "workers": workers.measure(plan, fleet, workdir),
     }
 
 
@@ -163,6 +172,7 @@ SECTIONS = {
     "floors": only_floors,
     "instant": only_instant,
     "level": only_level,
+    "workers": only_workers,
 }
 
 
