@@ -170,6 +170,9 @@ def _run(host: str, port: str) -> int:
             # Should GUNICORN_CMD_ARGS turn the access log on: no secrets in it.
             "--logger-class",
             "langlearn.access_log.RedactingLogger",
+            # The processes' metrics summed (prometheus-client's multi-process mode).
+            "--config",
+            "python:langlearn.gunicorn_config",
         ]
     )
     worker = Supervised("worker", [str(PYTHON), "manage.py", "procrastinate", "worker"])

@@ -403,6 +403,18 @@ WORKER_WARM_LANGUAGES = env_list(
 for _code in WORKER_WARM_LANGUAGES:
     if _problem := languages.target_language_problem(_code):
         raise ImproperlyConfigured(f"WORKER_WARM_LANGUAGES: {_problem}")
+# Metrics (langlearn/metrics.py, docs/operations.md "Metrics"): a worker serves
+# its own on WORKER_METRICS_HOST:WORKER_METRICS_PORT (0: none); the web's
+# GET /metrics answers only with "Authorization: Bearer METRICS_TOKEN" (unset:
+# 404, as if there were none).
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)
+if WORKER_METRICS_PORT > 65535:
+    raise ImproperlyConfigured(
+        f"WORKER_METRICS_PORT must be a port number (1-65535, or 0 for none), "
+        f"not {WORKER_METRICS_PORT}"
+    )
+WORKER_METRICS_HOST = env_str("WORKER_METRICS_HOST", "127.0.0.1")
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
 # The periodic tasks and the worker middleware, on Procrastinate's app.
 PROCRASTINATE_ON_APP_READY = "worker.setup.on_app_ready"
 # Housekeeping (adventures.prune_history, on the maintenance queue): status

@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from procrastinate.exceptions import ConnectorException
 
+from langlearn import metrics
+
 from .setup import wake_workers
 
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ async def rescue_stalled_jobs(app: App) -> int:
             continue
         logger.warning("rescued stalled job %s (%s)", job.id, job.call_string)
         rescued += 1
+        metrics.JOBS_RESCUED.inc()
         await wake_workers(app, job.queue, job.id)
     return rescued
 

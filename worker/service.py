@@ -9,7 +9,9 @@ live as long as the worker:
 - the stalled-job rescue (``worker.rescue``), in workers that serve the
   maintenance queue;
 - the warm-up (``worker.warmup``): the language data of
-  ``WORKER_WARM_LANGUAGES``, loaded in the background.
+  ``WORKER_WARM_LANGUAGES``, loaded in the background;
+- the metrics server (``worker.metrics``), on ``WORKER_METRICS_PORT``: a port
+  that cannot be listened on stops the worker before it takes a job.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from procrastinate import cli
 
+from .metrics import serving
 from .rescue import rescue_loop
 from .warmup import warm_in_background
 
@@ -39,6 +42,11 @@ def serves_maintenance(queues: Iterable[str] | None) -> bool:
 
 async def run_worker(app: App, **kwargs: Any) -> None:
     """Procrastinate's ``worker`` sub-command, with the tasks beside it."""
+    with serving():
+        await _run_worker(app, **kwargs)
+
+
+async def _run_worker(app: App, **kwargs: Any) -> None:
     queues = kwargs.get("queues") or app.worker_defaults.get("queues")
     beside: list[Coroutine[Any, Any, None]] = [warm_in_background(settings.WORKER_WARM_LANGUAGES)]
     if serves_maintenance(queues):

@@ -6,6 +6,7 @@ called once Procrastinate's app exists, in the web process and the worker alike.
   blueprint, whose periodic tasks are copied into the app again, logging
   "Registering task" twice in every command.
 - Workers wake up when a retry they scheduled is due (``wake_when_retry_due``).
+- Every job run is counted and timed (``count_jobs``, ``langlearn.metrics``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils import timezone
 from procrastinate import JobContext
 from procrastinate.manager import get_channel_for_queues
+
+from langlearn import metrics
+
+from .retry import will_retry
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -49,8 +55,32 @@ def on_app_ready(app: App) -> None:
     defaults = app.worker_defaults
     app.worker_defaults = {
         **defaults,
-        "worker_middleware": [*defaults.get("worker_middleware", []), wake_when_retry_due],
+        "worker_middleware": [
+            *defaults.get("worker_middleware", []),
+            count_jobs,
+            wake_when_retry_due,
+        ],
     }
+
+
+async def count_jobs(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+) -> Any:
+    """A Procrastinate worker middleware: each run of a job timed by how it
+    ended (succeeded, retried: queued again for a later attempt, failed: for
+    good), retries and final failures counted by task."""
+    task = context.job.task_name
+    started = time.monotonic()
+    try:
+        result = await call_next()
+    except BaseException as exc:
+        retried = context.task is not None and will_retry(context, exc)
+        outcome = "retried" if retried else "failed"
+        metrics.JOB_SECONDS.labels(task, outcome).observe(time.monotonic() - started)
+        (metrics.JOB_RETRIES if retried else metrics.JOB_FAILURES).labels(task).inc()
+        raise
+    metrics.JOB_SECONDS.labels(task, "succeeded").observe(time.monotonic() - started)
+    return result
 
 
 async def wake_when_retry_due(
