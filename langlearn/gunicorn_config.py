@@ -14,6 +14,7 @@ dropped.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,17 @@ if _given:
     Path(_given).mkdir(parents=True, exist_ok=True)
     for stale in Path(_given).glob("*.db"):
         stale.unlink()
+    _made = None
 else:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="langlearn-metrics-")
+    _made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="langlearn-metrics-")
 
 
 def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    if _made:
+        shutil.rmtree(_made, ignore_errors=True)

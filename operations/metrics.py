@@ -16,12 +16,13 @@ complete news digest.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,6 +30,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from news.models import Digest
+
+logger = logging.getLogger(__name__)
 
 # A job waits from when it became runnable: its schedule if it has one
 # (retries are scheduled), else its latest deferral (operations/queue.py).
@@ -114,10 +117,22 @@ def _process_metrics() -> bytes:
     return generate_latest(REGISTRY)
 
 
+_READABLE = b"""# HELP langlearn_queue_readable Whether /metrics could read the queue (PostgreSQL).
+# TYPE langlearn_queue_readable gauge
+langlearn_queue_readable %d
+"""
+
+
 def _queue_metrics() -> bytes:
     registry = CollectorRegistry()
     registry.register(QueueCollector())
-    return generate_latest(registry)
+    try:
+        return generate_latest(registry) + _READABLE % 1
+    except DatabaseError as exc:
+        # The process's own metrics still answer; the queue's say they could not.
+        logger.warning("metrics: cannot read the queue: %s", str(exc).strip().splitlines()[0])
+        connection.close_if_unusable_or_obsolete()
+        return _READABLE % 0
 
 
 def _authorized(request: HttpRequest) -> bool:

@@ -201,3 +201,71 @@ def test_a_malformed_metrics_port_stops_the_worker_naming_it(tmp_path):
     )
     assert result.returncode != 0
     assert "WORKER_METRICS_PORT must be an integer, not 'ninety'" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_web_processes_metrics_are_summed_under_gunicorn(tmp_path):
+    """compose/start-api with two web processes: whichever answers /metrics
+    counts the event stream open on either, and forgets it once closed."""
+    import http.client
+    import os
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from tests.support.factories import make_adventure, make_user
+    from tests.support.processes import Process
+
+    user = make_user(username="streamer")
+    adventure = make_adventure(user)
+    access = str(RefreshToken.for_user(user).access_token)
+    port = free_port()
+    env = subprocess_env(
+        tmp_path, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2", METRICS_TOKEN=TOKEN
+    )
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("GUNICORN_CMD_ARGS", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    api = Process([str(ROOT / "compose" / "start-api")], env, tmp_path / "api.log")
+
+    def get(path: str, **headers: str) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read().decode()
+        except OSError:
+            return 0, ""
+        finally:
+            connection.close()
+
+    def streams_open() -> set[float]:
+        """What several scrapes (spread over the processes) say."""
+        seen = set()
+        for _ in range(6):
+            status, text = get("/metrics", Authorization=f"Bearer {TOKEN}")
+            assert status == 200, text
+            assert value(text, "langlearn_queue_readable") == 1
+            seen.add(value(text, "langlearn_event_streams_open"))
+        return seen
+
+    try:
+        wait_for(
+            lambda: api.running() and get("/healthz")[0] == 200,
+            timeout=90,
+            what=f"gunicorn to serve\n{api.output()}",
+        )
+        assert streams_open() == {0}
+        stream = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        stream.request(
+            "GET",
+            f"/api/adventures/{adventure.id}/events",
+            headers={"Authorization": f"Bearer {access}"},
+        )
+        response = stream.getresponse()
+        assert response.status == 200
+        assert response.readline().startswith(b"retry:")
+        wait_for(lambda: streams_open() == {1}, timeout=30, what="the open stream to count")
+        stream.close()
+        wait_for(lambda: streams_open() == {0}, timeout=30, what="the closed stream to go")
+    finally:
+        api.stop()
