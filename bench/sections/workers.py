@@ -116,11 +116,12 @@ def warm_start(fleet: Fleet) -> dict[str, Any]:
         worker, ready = start(fleet, every)
         started = time.monotonic() - ready
         line = f"language data loaded for {', '.join(EVERY_LANGUAGE)} in"
-        wait_until(
-            lambda: worker.check_alive() or line in worker.log.read_text(errors="replace"),
-            timeout=300,
-            what="the warm-up",
-        )
+
+        def warmed() -> bool:
+            worker.check_alive()
+            return line in worker.log.read_text(errors="replace")
+
+        wait_until(warmed, timeout=300, what="the warm-up")
         warm_seconds = time.monotonic() - started
         rss_warm = worker.rss_bytes()
         warm = first_passages(worker)
