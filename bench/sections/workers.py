@@ -53,15 +53,13 @@ def rescue(plan: Plan, fleet: Fleet, workdir: Path) -> dict[str, Any]:
         )
         queue_at_once(count, theme="rescue")
         entries = Entry.objects.filter(adventure__theme="rescue")
-        wait_until(
-            lambda: (
-                doomed.check_alive()
-                or entries.filter(translated_at__isnull=False, annotated_at__isnull=False).count()
-                == count
-            ),
-            timeout=120,
-            what=f"{count} entries to reach the voice",
-        )
+        held = entries.filter(translated_at__isnull=False, annotated_at__isnull=False)
+
+        def all_held() -> bool:
+            doomed.check_alive()
+            return held.count() == count
+
+        wait_until(all_held, timeout=120, what=f"{count} entries to reach the voice")
         doomed.process.send_signal(signal.SIGKILL)
         doomed.process.wait()
         killed_at = time.time()
