@@ -215,8 +215,9 @@ def test_a_live_worker_whose_heartbeat_is_late_keeps_its_entry(start_worker, tmp
     leaves the entry to the first, which completes it: nothing is paid twice."""
     log = tmp_path / "calls.log"
     # Heartbeats only every 30 s: to a rescuer expecting one each 0.5 s, dead.
+    # Its voice takes 30 s: time enough for the rescuer to start on a busy machine.
     slow = start_worker(
-        STUB_LATENCY_MS="voice=6000",
+        STUB_LATENCY_MS="voice=30000",
         STUB_CALL_LOG=str(log),
         WORKER_HEARTBEAT_INTERVAL="30",
         WORKER_STALLED_TIMEOUT="60",
