@@ -77,18 +77,27 @@ def _setup_node() -> None:
     stamp.write_text(digest)
 
 
-def _setup_browser() -> None:
-    """Debian's chromium, which the browser tests drive with Playwright (no
-    browser can be downloaded): installed with apt-get when it is missing and
-    this runs as root on a Debian machine, as CI does; anywhere else the
-    browser tests say it is missing (and fail under CI)."""
-    if shutil.which("chromium") or not shutil.which("apt-get") or os.geteuid() != 0:
+# Debian packages some tests drive, by the command each provides: Playwright
+# drives chromium (no browser can be downloaded), and promtool checks the
+# alert rules.
+SYSTEM_TOOLS = {"chromium": "chromium", "promtool": "prometheus"}
+
+
+def _setup_system_tools() -> None:
+    """Install the Debian packages of ``SYSTEM_TOOLS`` that are missing, when
+    this runs as root on a Debian machine, as CI does; anywhere else the tests
+    that need them say what is missing (and fail under CI)."""
+    missing = [package for tool, package in SYSTEM_TOOLS.items() if not shutil.which(tool)]
+    if not missing or not shutil.which("apt-get") or os.geteuid() != 0:
         return
-    print("-> installing Debian's chromium for the browser tests", flush=True)
+    print(f"-> installing {', '.join(missing)} (Debian) for the tests that drive them", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+    for step in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", *missing],
+    ):
         if subprocess.run(step, env=env, stdout=subprocess.DEVNULL).returncode:
-            print("-> could not install chromium: the browser tests will say so", flush=True)
+            print("-> could not install them: the tests that need them say so", flush=True)
             return
 
 
@@ -219,6 +228,9 @@ def _run(host: str, port: str) -> int:
             # Should GUNICORN_CMD_ARGS turn the access log on: no secrets in it.
             "--logger-class",
             "langlearn.access_log.RedactingLogger",
+            # The processes' metrics summed (prometheus-client's multi-process mode).
+            "--config",
+            "python:langlearn.gunicorn_config",
         ]
     )
     worker = Supervised("worker", [str(PYTHON), "manage.py", "procrastinate", "worker"])
@@ -281,7 +293,7 @@ Press Ctrl-C to stop (running jobs finish first; Ctrl-C again to stop at once).
 
 
 def test(pytest_args: list[str]) -> int:
-    _setup_browser()
+    _setup_system_tools()
     if "--fast" in pytest_args:
         pytest_args = ["-m", "not slow", *(a for a in pytest_args if a != "--fast")]
     checks = [

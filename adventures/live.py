@@ -33,6 +33,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 
+from langlearn import metrics
+
 from .models import Adventure, EntryEvent
 from .services.lifecycle import EVENTS_CHANNEL
 
@@ -247,6 +249,7 @@ async def stream(the_hub: Hub, subscription: Subscription, *, last_id: int) -> A
     heartbeat = settings.EVENTS_HEARTBEAT_SECONDS
     loop = asyncio.get_running_loop()
     closes_at = loop.time() + settings.EVENTS_STREAM_SECONDS
+    metrics.EVENT_STREAMS.inc()
     try:
         # Resumed from an id: give it back to EventSource at once, so that a
         # reconnect before the next event still sends Last-Event-ID (which a
@@ -296,4 +299,5 @@ async def stream(the_hub: Hub, subscription: Subscription, *, last_id: int) -> A
                     yield _end_text(event["adventure_status"])
                     return
     finally:
+        metrics.EVENT_STREAMS.dec()
         the_hub.unsubscribe(subscription)

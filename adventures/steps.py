@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from langlearn import metrics
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import passage_problem
@@ -22,6 +23,11 @@ async def generate(entry: Entry) -> Passage:
     """Write the entry's passage (asked once more if too hard for its level or
     far outside its learner's coverage band, ``levelfit``) and record it;
     return the passage as stored."""
+    with metrics.STEP_SECONDS.labels("generate").time():
+        return await _generate(entry)
+
+
+async def _generate(entry: Entry) -> Passage:
     request = await db(selectors.generation_request)(entry=entry)
     generator = factory.get_generator()
 
@@ -39,6 +45,10 @@ async def generate(entry: Entry) -> Passage:
     fitted = await levelfit.fit_to_level(
         passage, request, generator, learner=entry.adventure.user_id
     )
+    metrics.LLM_TOKENS.labels("input").inc(fitted.passage.input_tokens)
+    metrics.LLM_TOKENS.labels("output").inc(fitted.passage.output_tokens)
+    if fitted.regenerated:
+        metrics.LEVEL_REASKS.labels(request.target_language, fitted.reasked_for).inc()
     return await db(services.entry_record_generation)(
         entry=entry,
         passage=fitted.passage,
@@ -50,6 +60,11 @@ async def generate(entry: Entry) -> Passage:
 
 
 async def translate(entry: Entry, passage: Passage) -> None:
+    with metrics.STEP_SECONDS.labels("translate").time():
+        await _translate(entry, passage)
+
+
+async def _translate(entry: Entry, passage: Passage) -> None:
     adventure = entry.adventure
     result = await translate_texts(
         passage.sentences + passage.choices,
@@ -67,11 +82,18 @@ async def translate(entry: Entry, passage: Passage) -> None:
 
 
 async def annotate(entry: Entry, passage: Passage) -> None:
-    tokens = await annotate_sentences(passage.sentences, language=entry.adventure.target_language)
-    await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
+    with metrics.STEP_SECONDS.labels("annotate").time():
+        language = entry.adventure.target_language
+        tokens = await annotate_sentences(passage.sentences, language=language)
+        await db(services.entry_record_tokens)(entry_id=entry.id, tokens=tokens)
 
 
 async def voice(entry: Entry, passage: Passage) -> None:
+    with metrics.STEP_SECONDS.labels("voice").time():
+        await _voice(entry, passage)
+
+
+async def _voice(entry: Entry, passage: Passage) -> None:
     stored = await speak(
         passage.sentences,
         language=entry.adventure.target_language,

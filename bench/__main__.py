@@ -1,6 +1,7 @@
-"""``python -m bench [--quick] [--only pipeline|instant|floors|level|load] [--save]``: run the
-benchmarks (or one section), print one JSON object; with ``--save``, also write
-it to ``bench/results/`` (``bench/results.py``).
+"""``python -m bench [--quick] [--only SECTION] [--save]``: run the benchmarks
+(or one section: pipeline, instant, floors, level, load, workers), print one
+JSON object; with ``--save``, also write it to ``bench/results/``
+(``bench/results.py``).
 
 ``python -m bench annotate --treebank LANG=FILE ...``: the annotator's lemma
 accuracy against Universal Dependencies treebanks (``bench/annotate.py``).
@@ -49,13 +50,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["pipeline", "instant", "floors", "level", "load"],
+        choices=["pipeline", "instant", "floors", "level", "load", "workers"],
         help=(
             "run that section alone (pipeline: a minute or two, with its overhead breakdown; "
             "instant: decisions with pre-generation off and on; floors: what each piece of "
             "the pipeline's overhead costs alone; level: simulated A1-B1 learners' coverage, "
             "new words and re-asks; load: a classroom signing up at once, then many learners "
-            "reading and choosing)"
+            "reading and choosing; workers: a killed worker's entries "
+            "rescued, a warm worker's start, memory and first passages)"
         ),
     )
     parser.add_argument(

@@ -38,7 +38,7 @@ class Plan:
     scaleout_waves: int = 6  # entries per run: waves x the run's total concurrency
     limited_entries: int = 60  # the run with a provider limit below demand
     limited_per_second: int = 4
-    # "pipeline", "instant", "floors", "level" or "load": that section alone (``--only``)
+    # "pipeline", "instant", "floors", "level", "load" or "workers": that section alone
     only: str | None = None
     floors_samples: int = 30  # decisions whose pieces the floors section times, one at a time
     level_learners: int = 6  # simulated learners per level and story generator
@@ -51,6 +51,7 @@ class Plan:
     sustained_learners: int = 300
     sustained_seconds: float = 120.0
     sustained_read_seconds: float = 20.0
+    rescue_entries: int = 50  # entries in flight when the workers section kills a worker
 
     @classmethod
     def make(
@@ -70,6 +71,7 @@ class Plan:
                 sustained_learners=100,
                 sustained_seconds=30.0,
                 sustained_read_seconds=10.0,
+                rescue_entries=16,
             )
         else:
             plan = cls(database, latencies, 1000, 200, (8, 32), 1500, 100, 6, 7, 500, 200, 4, 5)

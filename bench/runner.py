@@ -19,11 +19,15 @@ Order of a full run (each step bounded in time; the sections are in
 11. ``load``: a classroom signing up at once, then many learners reading and
     choosing, on a web server and a worker of its own;
 12. ``level``: simulated learners' passages, in this process, no worker;
-13. everything started is stopped (that server included), the database
+13. ``workers``: a worker killed with entries in flight and the new one that
+    completes them; a warm worker's start, memory and first passages;
+14. everything started is stopped (that server included), the database
     dropped, temporary files removed.
 
-``--only pipeline|floors|instant|level|load`` runs 1, that section alone (with
-what it needs: one web server, a worker; nothing for ``level``), then 13.
+``--only pipeline|floors|instant|level|load|workers`` runs 1, that section
+alone (with what it needs: one web server, a worker; nothing for ``level``; a
+web server and a worker of its own for ``load``, workers of its own for
+``workers``), then 14.
 
 The bench process itself runs Django against the benchmark database (to create
 learners and tokens, run the floors' pipelines, queue the throughput batch, and
@@ -58,6 +62,7 @@ from .sections import (
     pipeline,
     scaleout,
     throughput,
+    workers,
 )
 from .stats import distribution, format_latencies
 
@@ -82,6 +87,9 @@ def environment(plan: Plan, workdir: Path) -> dict[str, str]:
         MEDIA_ROOT=str(workdir / "media"),
         THROTTLE_ADVENTURE_CREATE=THROTTLE,
         PYTHONUNBUFFERED="1",
+        # Workers load each language on first use, their warm-up measured by
+        # the workers section alone (its CPU would share the other sections').
+        WORKER_WARM_LANGUAGES="",
     )
     if not env.get("DATABASE_URL"):
         # An embedded server of the run's own (settings put it in DATA_DIR/postgres).
@@ -117,6 +125,10 @@ def only_instant(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> 
 
 def only_load(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
     return {"load": load.measure(plan, fleet)}
+
+
+def only_workers(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
+    return {"workers": workers.measure(plan, fleet, workdir)}
 
 
 def only_level(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) -> dict[str, Any]:
@@ -160,6 +172,7 @@ def every_section(plan: Plan, fleet: Fleet, tokens: list[str], workdir: Path) ->
         "memory": memory,
         "scaleout": scaled,
         "level": level.measure(plan),
+        "workers": workers.measure(plan, fleet, workdir),
     }
 
 
@@ -169,6 +182,7 @@ SECTIONS = {
     "instant": only_instant,
     "level": only_level,
     "load": only_load,
+    "workers": only_workers,
 }
 
 

@@ -125,9 +125,16 @@ def _family_frequencies(language: str) -> dict[str, float]:
     for form, frequency in heapq.nlargest(FAMILY_FORMS, forms.items(), key=lambda kv: kv[1]):
         if not any(character.isalpha() for character in form):
             continue
-        lemma = str(simplemma.lemmatize(form, lang=language)).lower()
+        # low_memory: as the annotator (outbound/spacy/lemmas.py), the same answers.
+        lemma = str(simplemma.lemmatize(form, lang=language, low_memory=True)).lower()
         families[lemma] = families.get(lemma, 0.0) + frequency
     return families
+
+
+def warm(language: str) -> None:
+    """Load the frequencies and stop words of ``language`` now (once per process)."""
+    _lemma_frequencies(language)
+    _stop_words(language)
 
 
 def zipf(lemma: str, language: str) -> float:

@@ -398,21 +398,57 @@ EVENTS_RETRY_MS = env_int("EVENTS_RETRY_MS", 2000, minimum=0)
 # --- Worker and pipeline --------------------------------------------------------
 PIPELINE_QUEUE = "adventure_pipeline"
 MAINTENANCE_QUEUE = "maintenance"
-# A worker that has not sent a heartbeat for this long is dead; its jobs are
-# rescued by the periodic task in worker/tasks.py.
-WORKER_STALLED_TIMEOUT = env_float("WORKER_STALLED_TIMEOUT", 30.0)
+# Killed workers (worker/rescue.py): every worker sends a heartbeat from its
+# event loop each WORKER_HEARTBEAT_INTERVAL seconds; one silent for
+# WORKER_STALLED_TIMEOUT seconds is dead, and the rescue loop of a worker
+# serving the maintenance queue, checking every STALLED_RESCUE_INTERVAL
+# seconds, queues its jobs again. A job of a killed worker is back in the queue
+# within timeout + interval (22 s by default): four heartbeats missed in a row
+# are not a busy worker, whose provider calls await on that loop.
+WORKER_HEARTBEAT_INTERVAL = env_float("WORKER_HEARTBEAT_INTERVAL", 5.0)
+WORKER_STALLED_TIMEOUT = env_float("WORKER_STALLED_TIMEOUT", 20.0)
+STALLED_RESCUE_INTERVAL = env_float("STALLED_RESCUE_INTERVAL", 2.0)
+if WORKER_HEARTBEAT_INTERVAL <= 0 or STALLED_RESCUE_INTERVAL <= 0:
+    raise ImproperlyConfigured(
+        "WORKER_HEARTBEAT_INTERVAL and STALLED_RESCUE_INTERVAL must be more than 0 seconds"
+    )
+if WORKER_STALLED_TIMEOUT < 2 * WORKER_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        f"WORKER_STALLED_TIMEOUT ({WORKER_STALLED_TIMEOUT:g} s) must be at least twice "
+        f"WORKER_HEARTBEAT_INTERVAL ({WORKER_HEARTBEAT_INTERVAL:g} s): one late heartbeat "
+        "would make a live worker's jobs run again"
+    )
 PROCRASTINATE_WORKER_DEFAULTS = {
     "queues": env_list("WORKER_QUEUES", [PIPELINE_QUEUE, MAINTENANCE_QUEUE]),
     "concurrency": env_int("WORKER_CONCURRENCY", 8, minimum=1),
     "fetch_job_polling_interval": env_float("WORKER_POLLING_INTERVAL", 5.0),
     "shutdown_graceful_timeout": env_float("WORKER_SHUTDOWN_TIMEOUT", 60.0),
-    "update_heartbeat_interval": env_float("WORKER_HEARTBEAT_INTERVAL", 10.0),
+    "update_heartbeat_interval": WORKER_HEARTBEAT_INTERVAL,
     "stalled_worker_timeout": WORKER_STALLED_TIMEOUT,
 }
+# Languages whose data (tagger, lemma dictionaries, word frequencies) a worker
+# loads as it starts, in the background (worker/warmup.py): a job of a language
+# not loaded yet loads it itself. Empty: none, each language on first use.
+WORKER_WARM_LANGUAGES = env_list(
+    "WORKER_WARM_LANGUAGES", [language.code for language in languages.target_languages()]
+)
+for _code in WORKER_WARM_LANGUAGES:
+    if _problem := languages.target_language_problem(_code):
+        raise ImproperlyConfigured(f"WORKER_WARM_LANGUAGES: {_problem}")
+# Metrics (langlearn/metrics.py, docs/operations.md "Metrics"): a worker serves
+# its own on WORKER_METRICS_HOST:WORKER_METRICS_PORT (0: none); the web's
+# GET /metrics answers only with "Authorization: Bearer METRICS_TOKEN" (unset:
+# 404, as if there were none).
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0, minimum=0)
+if WORKER_METRICS_PORT > 65535:
+    raise ImproperlyConfigured(
+        f"WORKER_METRICS_PORT must be a port number (1-65535, or 0 for none), "
+        f"not {WORKER_METRICS_PORT}"
+    )
+WORKER_METRICS_HOST = env_str("WORKER_METRICS_HOST", "127.0.0.1")
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
 # The periodic tasks and the worker middleware, on Procrastinate's app.
 PROCRASTINATE_ON_APP_READY = "worker.setup.on_app_ready"
-# How often the stalled-job rescue runs (cron; a sixth field means seconds).
-STALLED_RESCUE_CRON = env_str("STALLED_RESCUE_CRON", "* * * * *")
 # Housekeeping (adventures.prune_history, on the maintenance queue): status
 # events a later one supersedes are kept EVENTS_RETENTION_DAYS (an events
 # stream resumes within seconds; every entry's latest event is kept), jobs

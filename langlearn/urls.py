@@ -5,11 +5,14 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from langlearn.health import healthz
+from operations.metrics import metrics
 from operations.overview import overview
 
 urlpatterns = [
     # Operations: health endpoint and the staff overview page.
     path("healthz", healthz, name="healthz"),
+    # Prometheus metrics, behind METRICS_TOKEN (operations/metrics.py).
+    path("metrics", metrics, name="metrics"),
     path("admin/overview/", admin.site.admin_view(overview), name="admin-overview"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

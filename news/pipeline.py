@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from langlearn import metrics
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.roles import digest_problem
@@ -76,6 +77,8 @@ async def write(digest: Digest) -> None:
         return written
 
     written = await call_provider("generate", usable_digest)
+    metrics.LLM_TOKENS.labels("input").inc(written.input_tokens)
+    metrics.LLM_TOKENS.labels("output").inc(written.output_tokens)
     await db(digests.digest_record_generation)(
         digest_id=digest.id, written=written, item_ids=item_ids
     )

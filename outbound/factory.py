@@ -97,6 +97,16 @@ def get_lemmatizer() -> Annotator:
     return SpacyAnnotator(settings.SPACY_MODELS)
 
 
+def warm_annotator(language: str) -> None:
+    """Load what annotating ``language`` needs in this process now (the
+    worker's warm-up), not in its first passage."""
+    from .spacy.client import SpacyAnnotator
+
+    lemmatizer = get_lemmatizer()
+    if isinstance(lemmatizer, SpacyAnnotator):
+        lemmatizer.warm(language)
+
+
 @cache
 def get_annotator() -> Annotator:
     # spaCy runs offline and needs no key: it is the annotator, stubbed or not.

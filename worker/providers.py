@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from django.conf import settings
 
+from langlearn import metrics
 from outbound import factory
 from outbound.errors import ProviderError
 from outbound.gemini.wav import join_wavs
@@ -48,7 +49,7 @@ async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
         try:
             # Waiting for a slot of the budget is not part of the retry budget.
             await ratelimits.acquire(step)
-            return await call()
+            return await _counted(step, call)
         except ProviderError as exc:
             if exc.retry_after is not None:
                 await ratelimits.pause_fleet(step, exc.retry_after)
@@ -73,6 +74,29 @@ async def call_provider(step: str, call: Callable[[], Awaitable[R]]) -> R:
             attempt += 1
 
 
+def _outcome(exc: ProviderError) -> str:
+    if exc.status == 429:
+        return "rate_limited"
+    return "transient" if exc.transient else "permanent"
+
+
+async def _counted(step: str, call: Callable[[], Awaitable[R]]) -> R:
+    """One provider call, counted by outcome and timed (``langlearn.metrics``)."""
+    provider = ratelimits.provider_of(step)
+    started = time.monotonic()
+    outcome = "permanent"  # anything but a ProviderError: a bug, not worth retrying
+    try:
+        result = await call()
+        outcome = "ok"
+        return result
+    except ProviderError as exc:
+        outcome = _outcome(exc)
+        raise
+    finally:
+        metrics.PROVIDER_SECONDS.labels(provider, step).observe(time.monotonic() - started)
+        metrics.PROVIDER_CALLS.labels(provider, step, outcome).inc()
+
+
 async def translate_texts(
     texts: list[str], *, source_language: str, target_language: str, context: str = ""
 ) -> Translation:
@@ -93,7 +117,9 @@ async def translate_texts(
             )
         return result
 
-    return await call_provider("translate", translations)
+    translation = await call_provider("translate", translations)
+    metrics.TRANSLATED_CHARACTERS.inc(translation.billed_characters)
+    return translation
 
 
 async def annotate_sentences(sentences: list[str], *, language: str) -> list[AnnotatedToken]:
@@ -172,6 +198,7 @@ async def speak(sentences: Sequence[str], *, language: str, name: str) -> Stored
     """``sentences`` read aloud (``voice_sentences``), joined into one WAV file
     stored as ``name`` + ``.wav``, with where each sentence starts and ends."""
     voiced = await voice_sentences(sentences, language=language)
+    metrics.VOICED_SECONDS.inc(voiced.duration_ms / 1000)
     storage = factory.get_audio_storage()
     stored = await asyncio.to_thread(
         storage.save, f"{name}.wav", voiced.audio, content_type=voiced.content_type

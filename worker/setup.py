@@ -6,6 +6,7 @@ called once Procrastinate's app exists, in the web process and the worker alike.
   blueprint, whose periodic tasks are copied into the app again, logging
   "Registering task" twice in every command.
 - Workers wake up when a retry they scheduled is due (``wake_when_retry_due``).
+- Every job run is counted and timed (``count_jobs``, ``langlearn.metrics``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils import timezone
 from procrastinate import JobContext
 from procrastinate.manager import get_channel_for_queues
+
+from langlearn import metrics
+
+from .retry import will_retry
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -49,8 +55,32 @@ def on_app_ready(app: App) -> None:
     defaults = app.worker_defaults
     app.worker_defaults = {
         **defaults,
-        "worker_middleware": [*defaults.get("worker_middleware", []), wake_when_retry_due],
+        "worker_middleware": [
+            *defaults.get("worker_middleware", []),
+            count_jobs,
+            wake_when_retry_due,
+        ],
     }
+
+
+async def count_jobs(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker
+) -> Any:
+    """A Procrastinate worker middleware: each run of a job timed by how it
+    ended (succeeded, retried: queued again for a later attempt, failed: for
+    good), retries and final failures counted by task."""
+    task = context.job.task_name
+    started = time.monotonic()
+    try:
+        result = await call_next()
+    except BaseException as exc:
+        retried = context.task is not None and will_retry(context, exc)
+        outcome = "retried" if retried else "failed"
+        metrics.JOB_SECONDS.labels(task, outcome).observe(time.monotonic() - started)
+        (metrics.JOB_RETRIES if retried else metrics.JOB_FAILURES).labels(task).inc()
+        raise
+    metrics.JOB_SECONDS.labels(task, "succeeded").observe(time.monotonic() - started)
+    return result
 
 
 async def wake_when_retry_due(
@@ -75,7 +105,7 @@ async def wake_when_retry_due(
             delay = (due - timezone.now()).total_seconds() if due else 0.0
             # A little after: the worker records the retry once we return.
             asyncio.get_running_loop().call_later(
-                max(delay, 0.0) + 0.05, _notify_soon, context.app, job.queue, job.id
+                max(delay, 0.0) + 0.05, _wake_soon, context.app, job.queue, job.id
             )
         raise
 
@@ -83,13 +113,15 @@ async def wake_when_retry_due(
 _wake_tasks: set[asyncio.Task[None]] = set()
 
 
-def _notify_soon(app: App, queue: str, job_id: int | None) -> None:
-    task = asyncio.ensure_future(_notify(app, queue, job_id))
+def _wake_soon(app: App, queue: str, job_id: int | None) -> None:
+    task = asyncio.ensure_future(wake_workers(app, queue, job_id))
     _wake_tasks.add(task)  # keep a reference until it is done
     task.add_done_callback(_wake_tasks.discard)
 
 
-async def _notify(app: App, queue: str, job_id: int | None) -> None:
+async def wake_workers(app: App, queue: str, job_id: int | None) -> None:
+    """Send the NOTIFY of a job inserted into ``queue``: the workers of that
+    queue (and those of every queue) look for a job now, not at their next poll."""
     payload = json.dumps({"type": "job_inserted", "job_id": job_id})
     try:
         for channel in (*get_channel_for_queues([queue]), *get_channel_for_queues(None)):

@@ -43,6 +43,8 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from langlearn import metrics
+
 from ..models import Audio, Choice, Decision, DroppedBranch, Entry
 from .files import audio_files_remove_on_commit
 from .lifecycle import defer_entry_job, entry_status_changed
@@ -147,6 +149,7 @@ def branches_resolve(*, entry: Entry, choice: Choice, position: int) -> Entry | 
     if adopted is not None:
         _adopt(adopted, position=position)
     dropped = [branch.id for branch in branches if branch is not adopted]
+    _count_branches(adopted=int(adopted is not None), dropped=len(dropped))
     if dropped:
         Entry.objects.filter(id__in=dropped).update(dropped_at=timezone.now())
     adopted_complete = adopted is not None and adopted.status == Entry.Status.COMPLETE
@@ -157,6 +160,19 @@ def branches_resolve(*, entry: Entry, choice: Choice, position: int) -> Entry | 
 
         settle_branches.defer(entry_id=str(entry.id))
     return adopted
+
+
+def _count_branches(*, adopted: int, dropped: int) -> None:
+    """Count them (``langlearn.metrics``) once the decision commits."""
+
+    def count() -> None:
+        if adopted:
+            metrics.BRANCHES.labels("adopted").inc(adopted)
+        if dropped:
+            metrics.BRANCHES.labels("dropped").inc(dropped)
+
+    if adopted or dropped:
+        transaction.on_commit(count)
 
 
 def _adopt(branch: Entry, *, position: int) -> None:

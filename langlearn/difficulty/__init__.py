@@ -97,6 +97,15 @@ class Estimate:
         }
 
 
+def warm(language: str) -> None:
+    """Load what estimating a passage in ``language`` reads (its lemma
+    frequencies and their ranks, stop words, grammar forms) now, not in its
+    first passage: one to three seconds a language, once per process."""
+    levels.warm(language)
+    vocabulary.warm(language)
+    grammar.warm(language)
+
+
 def estimate(words: list[levels.Word], *, language: str, exclude: Iterable[str] = ()) -> Estimate:
     """The estimate for a passage's tokens, in order (``exclude``: lemmas or
     words not to count as vocabulary, such as the learner's review words)."""

@@ -243,6 +243,10 @@ def verb_uses(words: list[levels.Word], language: str) -> list[Use]:
     return uses
 
 
+def warm(language: str) -> None:
+    _forms(language)
+
+
 @cache
 def _forms(language: str) -> frozenset[str]:
     return frozenset(form for c in TABLES.get(language, ()) for form in c.forms)

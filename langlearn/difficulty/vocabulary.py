@@ -46,6 +46,10 @@ def _sorted_zipfs(language: str) -> list[float]:
     return sorted(math.log10(frequency * 1e9) for frequency in families.values())
 
 
+def warm(language: str) -> None:
+    _sorted_zipfs(language)
+
+
 @lru_cache(maxsize=200_000)
 def rank(lemma: str, language: str) -> int:
     """1 for the most frequent lemma; ``UNLISTED_RANK`` for one wordfreq lacks.

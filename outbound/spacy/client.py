@@ -11,8 +11,9 @@ POS, then simplemma. Contractions the tokeniser leaves whole (``del``, ``du``,
 (``outbound.spacy.german``).
 
 It is the real annotator and also what runs "stubbed": it needs no network and
-no key. Pipelines load lazily, once per process (1-5 s), however many
-annotators ask for them, then annotate a passage in about a millisecond.
+no key. Pipelines load once per process (1-5 s), however many annotators
+ask for them: on first use, or before (``warm``, the worker's warm-up); then
+they annotate a passage in about a millisecond.
 """
 
 from __future__ import annotations
@@ -34,10 +35,18 @@ SHIPPED = Path(__file__).resolve().parent / "models"
 
 # Loaded pipelines and lemma tables, shared by every annotator of the process
 # (once loaded they are only read), by language, configured model (when it is
-# installed) and shipped folder. One lock, so that concurrent first passages
-# of a language load it once.
-_loaded: dict[tuple[str, str | None, Path], tuple[Any, lemmas.Table]] = {}
-_loading = threading.Lock()
+# installed) and shipped folder. A lock per key, so that concurrent first
+# passages of a language load it once, and a language loading (the worker's
+# warm-up) holds up no other language.
+_Key = tuple[str, str | None, Path]
+_loaded: dict[_Key, tuple[Any, lemmas.Table]] = {}
+_locks: dict[_Key, threading.Lock] = {}
+_locks_lock = threading.Lock()
+
+
+def _loading(key: _Key) -> threading.Lock:
+    with _locks_lock:
+        return _locks.setdefault(key, threading.Lock())
 
 
 class SpacyAnnotator:
@@ -56,10 +65,19 @@ class SpacyAnnotator:
         model = self._models[language] if self._model_installed(language) else None
         shipped = self._shipped / language
         key = (language, model, shipped)
-        with _loading:
+        with _loading(key):
             if key not in _loaded:
                 _loaded[key] = _load(language, model, shipped)
             return _loaded[key]
+
+    def warm(self, language: str) -> None:
+        """Load what annotating ``language`` needs now (its pipeline, lemma
+        table and dictionaries; HanTa for German), not in its first passage."""
+        if not self.supports(language):
+            return
+        self._pipeline(language)
+        if language == "de":
+            german.warm()
 
     def annotate_sync(self, sentences: list[str], language: str) -> list[AnnotatedToken]:
         nlp, table = self._usable_pipeline(language)

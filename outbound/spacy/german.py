@@ -29,6 +29,11 @@ def _hanta() -> Any:
         return _tagger
 
 
+def warm() -> None:
+    """Load HanTa's model now (once per process)."""
+    _hanta()
+
+
 # Parts of speech of the shipped tagger that HanTa may correct to a name
 # (``NE``): German capitalises every noun, and the tagger, trained on a few
 # hundred news sentences, takes a story's characters (``Kofi``, ``Wiebke``)

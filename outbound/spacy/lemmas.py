@@ -6,7 +6,9 @@ Universal Dependencies train/dev treebanks say where simplemma would say
 otherwise; ``python -m outbound.spacy.training``), that lemma is taken: it
 tells ``estado`` the noun from ``estado`` of ``estar``. Proper nouns keep their
 form. Otherwise ``simplemma`` (its dictionaries ship in the wheel; no network,
-about a million words a second) does the work. It keeps the case a word needs
+about a million words a second) does the work, with its ``low_memory``
+dictionaries: the same answers, read from the compressed form on demand, about
+10 MB a language rather than 90-135 MB (a worker loads five). It keeps the case a word needs
 (``Argentina``, German nouns: ``Frage``, ``Häuser`` -> ``Haus``) and lower-cases
 words that are capitalised only because they start a sentence (``El`` ->
 ``el``). Where a trained spaCy pipeline is configured and is better, its
@@ -70,7 +72,7 @@ EMPTY = Table()
 def warm(language: str) -> None:
     """Load simplemma's dictionary for ``language`` now (once per process)."""
     with contextlib.suppress(ValueError):  # no dictionary for that language
-        simplemma.is_known("a", lang=language)
+        simplemma.is_known("a", lang=language, low_memory=True)
 
 
 def lemma(
@@ -96,7 +98,9 @@ def lemma(
         # A name is its own lemma, as written ("Juan", not the table's "juan");
         # but a capitalised first word the tagger took for one is not a name
         # when it is an ordinary word ("Vuelvo del mercado").
-        if not (sentence_start and simplemma.is_known(text.lower(), lang=language)):
+        if not (
+            sentence_start and simplemma.is_known(text.lower(), lang=language, low_memory=True)
+        ):
             return text if known is None or known.lower() == text.lower() else known
     elif known is not None:
         return known
@@ -105,17 +109,17 @@ def lemma(
     fixed = _FIXES.get(language, {}).get(text.lower())
     if fixed is not None:
         return fixed
-    found = str(simplemma.lemmatize(text, lang=language))
+    found = str(simplemma.lemmatize(text, lang=language, low_memory=True))
     if (
         sentence_start
         and language not in _CASE_IS_LEXICAL
         and found[:1].isupper()
         and found != text
-        and simplemma.is_known(text.lower(), lang=language)
+        and simplemma.is_known(text.lower(), lang=language, low_memory=True)
     ):
         # A capitalised entry (a surname) shadows the ordinary word that only
         # starts the sentence: "Marchant dans la rue" is "marcher", not "Marchand".
-        return str(simplemma.lemmatize(text.lower(), lang=language))
+        return str(simplemma.lemmatize(text.lower(), lang=language, low_memory=True))
     if language not in _CASE_IS_LEXICAL and text.islower() and not found.islower():
         return found.lower()  # a word written in lower case has no capital lemma
     if (
@@ -125,7 +129,7 @@ def lemma(
     ):
         # The tagger says it is no name (nor a German noun): a capital from a
         # title or the sentence start ("Paesi", "Belle") is not the lemma's.
-        return str(simplemma.lemmatize(text.lower(), lang=language)).lower()
+        return str(simplemma.lemmatize(text.lower(), lang=language, low_memory=True)).lower()
     return found
 
 

@@ -137,8 +137,8 @@ def test_branches_of_a_killed_worker_are_rescued_and_a_decision_meanwhile_holds(
 
     rescuer = start_worker(
         STUB_CALL_LOG=str(log),
+        WORKER_HEARTBEAT_INTERVAL="0.5",
         WORKER_STALLED_TIMEOUT="1",
-        STALLED_RESCUE_CRON="* * * * * *",
         **BRANCHES_ON,
     )
     body = poll_entry_complete(client, str(adventure.id), str(branches[1].id), rescuer)

@@ -146,6 +146,16 @@ def test_only_load_plans_a_classroom_and_an_afternoon_and_quick_runs_shorter():
     assert quick.load_decisions < full.load_decisions
 
 
+def test_only_workers_kills_a_worker_with_fifty_entries_in_flight_and_quick_with_fewer():
+    full = Plan.make(quick=False, database="langlearn_bench", latencies={"generate": 800})
+    quick = Plan.make(quick=True, database="langlearn_bench", latencies={"generate": 800})
+    plan = Plan.make(
+        quick=False, database="langlearn_bench", latencies={"generate": 800}, only="workers"
+    )
+    assert plan.only == "workers"
+    assert (full.rescue_entries, quick.rescue_entries) == (50, 16)
+
+
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],

@@ -152,7 +152,7 @@ def test_only_the_api_runs_migrations():
     api, worker = _script("start-api"), _script("start-worker")
     assert api[0] == worker[0] == "set -o errexit -o nounset -o pipefail"
     assert "python manage.py migrate --no-input" in api
-    assert api[-4].startswith(
+    assert api[-5].startswith(
         "exec gunicorn langlearn.asgi --worker-class langlearn.asgi_worker.UvicornWorker"
     )
     assert not any("migrate" in line for line in worker)

@@ -61,6 +61,13 @@ def test_production_reads_the_secret_from_a_file(tmp_path):
         ({"DIGEST_LANGUAGES": "es,ja"}, "DIGEST_LANGUAGES: We cannot teach 'ja' yet."),
         ({"DIGEST_LEVELS": "A2,D1"}, "DIGEST_LEVELS: 'D1' is not a CEFR level"),
         ({"DIGEST_NATIVE_LANGUAGES": "xx"}, "DIGEST_NATIVE_LANGUAGES: "),
+        ({"WORKER_WARM_LANGUAGES": "es,ja"}, "WORKER_WARM_LANGUAGES: We cannot teach 'ja' yet."),
+        (
+            {"WORKER_STALLED_TIMEOUT": "8"},
+            "WORKER_STALLED_TIMEOUT (8 s) must be at least twice WORKER_HEARTBEAT_INTERVAL (5 s)",
+        ),
+        ({"STALLED_RESCUE_INTERVAL": "0"}, "STALLED_RESCUE_INTERVAL must be more than 0"),
+        ({"WORKER_HEARTBEAT_INTERVAL": "often"}, "WORKER_HEARTBEAT_INTERVAL must be a number"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, env, message):

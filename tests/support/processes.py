@@ -47,6 +47,9 @@ def subprocess_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "STUB_GENERATION": "true",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "PYTHONUNBUFFERED": "1",
+        # Workers load each language on first use, as tests need (the warm-up,
+        # seconds of CPU for five languages, has tests of its own).
+        "WORKER_WARM_LANGUAGES": "",
     }
     env.update(extra)
     return env
