@@ -1,9 +1,10 @@
 // An adventure's live status (Server-Sent Events). EventSource cannot send
 // the Authorization header, so each connection opens with a ticket (one
-// adventure, good for a minute) instead of the token. EventSource reconnects
-// by itself and resumes with Last-Event-ID; once its ticket has expired the
-// server refuses the reconnection, and a new ticket opens a new stream that
-// resumes after the last event seen (`last_event_id`). No polling.
+// adventure) instead of the token. EventSource reconnects by itself and
+// resumes with Last-Event-ID, on the same ticket for as long as the access
+// token it was asked with lasts (`reconnect_until`); once the server refuses
+// the reconnection, a new ticket opens a new stream that resumes after the
+// last event seen (`last_event_id`). No polling.
 
 import { api } from "./api.js";
 
