@@ -25,6 +25,7 @@ leaves the entry to the first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -63,18 +64,24 @@ async def rescue_stalled_jobs(app: App) -> int:
     return rescued
 
 
-async def rescue_loop(app: App) -> None:
+async def rescue_loop(app: App, stopping: asyncio.Event) -> None:
     """``rescue_stalled_jobs`` every ``STALLED_RESCUE_INTERVAL`` seconds until
-    cancelled; a failed check (the database away) is logged and tried again."""
+    ``stopping`` is set; a failed check (the database away) is logged and tried
+    again. The worker stops it by the event, not by cancelling it alone: a
+    cancellation that arrives during a check can be absorbed by the database
+    call it interrupts (the ORM's thread hop finishes the call instead), and a
+    loop that only waited to be cancelled then ran on and held the worker
+    process open after its worker had stopped."""
     interval = settings.STALLED_RESCUE_INTERVAL
     logger.info(
         "rescuing the jobs of workers silent for %ss, checking every %ss",
         settings.WORKER_STALLED_TIMEOUT,
         interval,
     )
-    while True:
+    while not stopping.is_set():
         try:
             await rescue_stalled_jobs(app)
         except Exception as exc:
             logger.warning("the stalled-job rescue failed (tried again in %ss): %s", interval, exc)
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), interval)

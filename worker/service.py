@@ -48,13 +48,15 @@ async def run_worker(app: App, **kwargs: Any) -> None:
 
 async def _run_worker(app: App, **kwargs: Any) -> None:
     queues = kwargs.get("queues") or app.worker_defaults.get("queues")
+    stopping = asyncio.Event()
     beside: list[Coroutine[Any, Any, None]] = [warm_in_background(settings.WORKER_WARM_LANGUAGES)]
     if serves_maintenance(queues):
-        beside.append(rescue_loop(app))
+        beside.append(rescue_loop(app, stopping))
     tasks = [asyncio.create_task(coroutine) for coroutine in beside]
     try:
         await cli.worker_(app=app, **kwargs)
     finally:
+        stopping.set()
         for task in tasks:
             task.cancel()
         for task in tasks:
