@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
+from psycopg.errors import DeadlockDetected
 
 from langlearn.errors import NotFound
 
@@ -38,13 +39,25 @@ if TYPE_CHECKING:
 _SPEND = ("llm_input_tokens", "llm_output_tokens", "translated_characters", "audio_seconds")
 
 
-@transaction.atomic
+# A deletion that PostgreSQL picks as a deadlock's victim (it locks the story's
+# entries while a running job's step locks some of them) is tried again.
+DEADLOCK_TRIES = 3
+
+
 def adventure_delete(*, user: User, adventure_id: UUID) -> None:
     """The learner deletes one of their stories; ``NotFound`` when it is not
-    theirs or is gone already."""
-    if not Adventure.objects.filter(id=adventure_id, user=user).exists():
-        raise NotFound("Adventure not found.")
-    adventures_delete(adventure_ids=[adventure_id])
+    theirs or is gone already. In a transaction of its own, tried again (up to
+    ``DEADLOCK_TRIES`` times) when it loses a deadlock to a running job."""
+    for attempt in range(1, DEADLOCK_TRIES + 1):
+        try:
+            with transaction.atomic():
+                if not Adventure.objects.filter(id=adventure_id, user=user).exists():
+                    raise NotFound("Adventure not found.")
+                adventures_delete(adventure_ids=[adventure_id])
+            return
+        except OperationalError as exc:
+            if attempt == DEADLOCK_TRIES or not isinstance(exc.__cause__, DeadlockDetected):
+                raise
 
 
 def adventures_delete(*, adventure_ids: Iterable[UUID]) -> int:
@@ -58,7 +71,11 @@ def adventures_delete(*, adventure_ids: Iterable[UUID]) -> int:
     )
     if not ids:
         return 0
-    entries = list(Entry.objects.select_for_update(of=("self",)).filter(adventure_id__in=ids))
+    entries = list(
+        Entry.objects.select_for_update(of=("self",))
+        .filter(adventure_id__in=ids)
+        .order_by("created_at", "id")  # one order for every locker: fewer deadlocks
+    )
     if entries:
         entry_jobs_cancel(entries)
     _keep_spend(adventure_ids=ids)

@@ -1,7 +1,8 @@
 """Live status in a real browser: Debian's Chromium, driven by Playwright, runs
 the browser code of docs/walkthrough.md ("In a browser") against gunicorn and a
 real worker. The times are shortened by settings: a ticket opens a stream for
-1 s (``EVENTS_TICKET_SECONDS``) and a stream closes after 2 s
+2 s (``EVENTS_TICKET_SECONDS``; signed tickets carry whole seconds, so a 1 s
+window could close before the first connection) and a stream closes after 2 s
 (``EVENTS_STREAM_SECONDS``), so EventSource reconnects again and again past its
 ticket's first window, as it would after a minute or the 30-minute cap."""
 
@@ -21,7 +22,7 @@ from tests.support.server import asgi_server, call
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ENV = {
     "STORY_LENGTH": "2",
-    "EVENTS_TICKET_SECONDS": "1",
+    "EVENTS_TICKET_SECONDS": "2",
     "EVENTS_STREAM_SECONDS": "2",
     "EVENTS_RETRY_MS": "100",
     "EVENTS_HEARTBEAT_SECONDS": "0.5",
