@@ -85,6 +85,27 @@ def _c(name: str, level: int, features: str = "", **kw: str) -> Construction:
 
 
 PART = "VerbForm=Part"
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# German's subjunctive is read from its forms alone: the tagger gives
+# ``Mood=Sub`` to forms that are as often indicative ("ich habe", "ich werde",
+# "wir wollten": in the graded German we measure, "habe" more often than any
+# real Konjunktiv), so a verb keeps its ``Mood=Sub`` only in a form that is
+# nothing but subjunctive (``_mood``).
+GERMAN_KONJUNKTIV_II = _words(
+    "würde würdest würden würdet hätte hättest hätten hättet wäre wärst wären wärt "
+    "könnte könntest könnten könntet müsste müsstest müssten müsstet dürfte dürftest "
+    "dürften dürftet käme kämest kämen gäbe gäben ginge gingen wüsste wüssten bräuchte "
+    "bräuchten bliebe blieben läge lägen stünde stünden fände fänden hieße ließe täte"
+)
+GERMAN_KONJUNKTIV_I = _words("sei seiest seien seiet könne müsse solle wolle dürfe möge wisse")
+SUBJUNCTIVE_ONLY = {
+    "de": GERMAN_KONJUNKTIV_II | GERMAN_KONJUNKTIV_I | _words("möchte möchtest möchten möchtet")
+}
 # Most specific first: a verb takes the level of the first construction it
 # matches in its language's table.
 TABLES: dict[str, tuple[Construction, ...]] = {
@@ -149,14 +170,8 @@ TABLES: dict[str, tuple[Construction, ...]] = {
         _c("passive", 3, PART, auxiliary="werden"),
         _c("perfect", 2, PART, auxiliary="haben sein"),
         _c("möchte", 1, "Mood=Sub", lemmas="mögen", forms="möchte möchtest möchten möchtet"),
-        _c(
-            "Konjunktiv II",
-            3,
-            "Mood=Sub Tense=Past",
-            forms="würde würdest würden würdet hätte hättest hätten hättet wäre wärst wären "
-            "wärt könnte könntest könnten müsste müsstest müssten dürfte dürften",
-        ),
-        _c("Konjunktiv I", 4, "Mood=Sub", forms="sei seiest seien"),
+        _c("Konjunktiv II", 3, "Mood=Sub Tense=Past", forms=" ".join(GERMAN_KONJUNKTIV_II)),
+        _c("Konjunktiv I", 4, "Mood=Sub"),
         _c("Konjunktiv II", 3, "VerbForm=Inf", auxiliary="werden", auxiliary_features="Mood=Sub"),
         _c("future", 3, "VerbForm=Inf", auxiliary="werden"),
         _c(
@@ -233,7 +248,7 @@ def verb_uses(words: list[levels.Word], language: str) -> list[Use]:
             continue
         if aux is not None and (words[aux[0]].sentence != word.sentence or index - aux[0] > reach):
             aux = None
-        feats = features(word.morph)
+        feats = _mood(features(word.morph), word.text.lower(), language)
         if word.pos == "AUX" and _builds(words, index, reach):
             aux = (index, Auxiliary(word.lemma.lower(), feats))
             continue
@@ -241,6 +256,15 @@ def verb_uses(words: list[levels.Word], language: str) -> list[Use]:
         uses.append(Use(word.text, found))
         aux = None
     return uses
+
+
+def _mood(feats: frozenset[str], form: str, language: str) -> frozenset[str]:
+    """The verb's features, its ``Mood=Sub`` dropped in a language whose
+    subjunctive is read from its forms alone when the form is not one of them."""
+    only = SUBJUNCTIVE_ONLY.get(language)
+    if only is None or "Mood=Sub" not in feats or form in only:
+        return feats
+    return (feats - {"Mood=Sub"}) | {"Mood=Ind"}
 
 
 def warm(language: str) -> None:

@@ -74,6 +74,19 @@ def test_konjunktiv_ii_and_the_passe_simple_are_not_a2():
     assert polite.constructions_above("A1") == []
 
 
+def test_german_indicatives_the_tagger_takes_for_subjunctives_are_not_held_against_a2():
+    """The tagger gives some indicatives ("ich habe", "heißen") the
+    subjunctive mood: an A2 learner's "ich habe" is no Konjunktiv, a report's
+    "er sei" is."""
+    plain = estimate("de", "Ich habe Hunger und ich habe Durst.", "Darum heißen wir Kinder.")
+    assert not {c["name"] for c in plain.constructions_above("A2")} & {
+        "Konjunktiv I",
+        "Konjunktiv II",
+    }
+    reported = estimate("de", "Er sagt, er sei krank.")
+    assert "Konjunktiv I" in {c["name"] for c in reported.constructions_above("A2")}
+
+
 def test_names_do_not_count_as_rare_words_in_german():
     """German capitalises every noun, so capitals cannot tell a name; the
     characters' names must still not count as vocabulary."""
