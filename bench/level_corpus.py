@@ -136,8 +136,13 @@ def universal_dependencies(path: Path) -> Iterator[Document]:
             if not documents:  # no document boundaries (yet)
                 documents.append(("", []))
             documents[-1][1].append(line.partition("=")[2].strip())
+    # Without document boundaries, or with documents too short on average to
+    # give a window (PUD: two or three sentences drawn from each article),
+    # every 30 sentences, in the file's order, count as one document.
+    total = sum(len(sentences) for _, sentences in documents)
+    if documents and total < SHORTEST * len(documents):
+        documents = [("", [s for _, sentences in documents for s in sentences])]
     for name, sentences in documents:
-        # Without document boundaries: every 30 sentences count as one.
         step = len(sentences) if name else 30
         for start in range(0, len(sentences), step or 1):
             yield Document(

@@ -139,3 +139,33 @@ def test_bad_arguments_are_a_clear_usage_error(argv, message, capsys):
         level_corpus.main(argv)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_treebank_of_two_sentence_documents_is_cut_into_parts_of_thirty(tmp_path, capsys):
+    """PUD draws two or three sentences from each article: taken one
+    document at a time, none would give a window."""
+    ud = tmp_path / "UD_German-PUD"
+    ud.mkdir()
+    (ud / "README.md").write_text("License: CC BY-SA 3.0\n", encoding="utf-8")
+    sentences = [f"Der Bericht nennt im Absatz {n} eine Zahl." for n in range(40)]
+    (ud / "de_pud-ud-test.conllu").write_text(
+        "".join(
+            f"# newdoc id = n{n // 2}\n" * (n % 2 == 0) + f"# text = {s}\n1\tx\n\n"
+            for n, s in enumerate(sentences)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert level_corpus.main(["--out", str(out), "--ud", str(ud / "de_pud-ud-test.conllu")]) == 0
+    capsys.readouterr()
+    lines = [
+        json.loads(line)
+        for name in ("tune", "heldout")
+        for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    # 40 sentences: a part of 30 (five windows) and one of 10 (6, then 4).
+    parts: dict[str, list[int]] = {}
+    for line in lines:
+        parts.setdefault(line["document"], []).append(len(level.split_sentences(line["text"])))
+    assert sorted(parts.values()) == [[6, 4], [6, 6, 6, 6, 6]]
+    assert {line["licence"] for line in lines} == {"CC BY-SA 3.0"}
