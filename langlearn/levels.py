@@ -48,6 +48,8 @@ from functools import cache
 
 from django.db import models
 
+from langlearn import derived_data
+
 
 class CefrLevel(models.TextChoices):
     """The six levels of the Common European Framework of Reference."""
@@ -95,9 +97,10 @@ FAMILY_FORMS = 30000
 def _lemma_frequencies(language: str) -> dict[str, float]:
     """``{lemma: frequency}``: wordfreq's word forms summed by lemma (simplemma),
     which is what "the frequency of a lemma" means (``pesado`` counts
-    ``pesada``, ``pesados``...). About 2 s a language, once per process: the
-    first lookups of a language, from the worker's concurrent jobs, wait for
-    one load rather than each doing it (each of them CPU-bound)."""
+    ``pesada``, ``pesados``...). One to four seconds a language, once per
+    machine (then read back in milliseconds; see ``_family_frequencies``) and
+    loaded once per process: the first lookups of a language, from the
+    worker's concurrent jobs, wait for one load rather than each doing it."""
     with _loading(language):
         return _family_frequencies(language)
 
@@ -113,6 +116,33 @@ def _loading(language: str) -> threading.Lock:
 
 @cache
 def _family_frequencies(language: str) -> dict[str, float]:
+    """Derived once per machine, not per process (``langlearn.derived_data``):
+    it depends only on this code and on wordfreq's and simplemma's data."""
+    import inspect
+
+    from wordfreq import get_frequency_dict
+
+    # wordfreq's own list of the language, which ``zipf`` reads next: decoded
+    # here, under the language's lock, once (concurrent first lookups that
+    # found it missing from wordfreq's cache would each decode it).
+    get_frequency_dict(language, "best")
+    try:
+        code = inspect.getsource(_sum_families)
+    except OSError:  # no source to key the cache by: derive it here
+        return _sum_families(language)
+    inputs = [
+        code,
+        FAMILY_FORMS,
+        language,
+        derived_data.package_files("wordfreq"),
+        derived_data.package_files("simplemma"),
+    ]
+    return derived_data.cached(
+        f"lemma-frequencies-{language}", inputs, lambda: _sum_families(language)
+    )
+
+
+def _sum_families(language: str) -> dict[str, float]:
     import heapq
 
     import simplemma

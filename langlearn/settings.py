@@ -435,6 +435,10 @@ WORKER_WARM_LANGUAGES = env_list(
 for _code in WORKER_WARM_LANGUAGES:
     if _problem := languages.target_language_problem(_code):
         raise ImproperlyConfigured(f"WORKER_WARM_LANGUAGES: {_problem}")
+# Language data derived from the installed packages (lemma frequencies), kept
+# here between processes so that each derives it only once per machine
+# (langlearn/derived_data.py). Empty: derived in every process.
+DERIVED_DATA_DIR = env_str("DERIVED_DATA_DIR", str(DATA_DIR / "cache"))
 # Metrics (langlearn/metrics.py, docs/operations.md "Metrics"): a worker serves
 # its own on WORKER_METRICS_HOST:WORKER_METRICS_PORT (0: none); the web's
 # GET /metrics answers only with "Authorization: Bearer METRICS_TOKEN" (unset:
