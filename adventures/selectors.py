@@ -155,6 +155,8 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
     earlier = (
         Entry.objects.filter(adventure=adventure, position__lt=position)
         .select_related("decision__choice")
+        # What the history uses, not the whole of each row (its level figures).
+        .only("text", "decision__next_entry", "decision__choice__text", "decision__choice__index")
         .order_by("position")
     )
     history = []
