@@ -9,8 +9,9 @@ of speech and morphology the annotate step stores. ``python -m bench level``
 scores any text with this same code.
 
 The generate step also measures the passage's coverage for its learner
-(``adventures.coverage``: the statuses of their words, and their placement or
-the level's vocabulary for the rest), recorded on the entry with the estimate.
+(``adventures.coverage``: the statuses of their words, and for the rest the
+estimated vocabulary the generation request states: their placement or the
+level's vocabulary), recorded on the entry with the estimate.
 
 Not counted against a passage: the learner's own words to review (there on
 purpose) and the words of the adventure's theme. A passage is asked for once
@@ -137,14 +138,12 @@ async def measure_sentences(
     language: str,
     level: str,
     exclude: set[str],
-    learner: UUID | None = None,
+    reader: coverage.Reader | None = None,
 ) -> Measured:
     tokens = await factory.get_lemmatizer().annotate(sentences, language=language)
     covered = None
-    if learner is not None:
-        covered = await db(coverage.of_tokens)(
-            tokens, user_id=learner, language=language, level=level
-        )
+    if reader is not None:
+        covered = await db(coverage.of_tokens)(tokens, reader=reader, language=language)
     # The first lookup of a language loads its frequencies (a second or two).
     return await asyncio.to_thread(
         measure_tokens, tokens, language=language, level=level, exclude=exclude, covered=covered
@@ -156,12 +155,18 @@ async def measure(
 ) -> Measured:
     """The passage's estimate for the request's level; with ``learner``
     (their id), its coverage for them too."""
+    reader = None
+    if learner is not None:
+        # Judged by the vocabulary the passage was asked for (``known_words``:
+        # ``selectors.generation_request`` reads the learner's ``coverage.target``).
+        assert request.known_words is not None
+        reader = coverage.Reader(learner, request.known_words, request.known_words_basis)
     return await measure_sentences(
         passage.sentences,
         language=request.target_language,
         level=request.level,
         exclude=own_words(request),
-        learner=learner,
+        reader=reader,
     )
 
 

@@ -134,7 +134,9 @@ def adventure_costs(adventure: Adventure) -> AdventureCosts:
 def generation_request(*, entry: Entry) -> GenerationRequest:
     """What the story generator needs for ``entry``: the adventure's settings,
     the story so far with the learner's choices, the choice that led here, and
-    the learner's words to weave in (``weaving.review_words``).
+    the learner's words to weave in (``weaving.review_words``), and their
+    estimated vocabulary (``coverage.target``), which the level fit measures
+    the passage's coverage by too.
 
     For a branch not adopted yet, the story so far ends with the entry it
     follows, as if its choice had been made (``branch_choice``)."""
@@ -153,6 +155,8 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
     earlier = (
         Entry.objects.filter(adventure=adventure, position__lt=position)
         .select_related("decision__choice")
+        # What the history uses, not the whole of each row (its level figures).
+        .only("text", "decision__next_entry", "decision__choice__text", "decision__choice__index")
         .order_by("position")
     )
     history = []
@@ -171,6 +175,9 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
     chosen_index = previous.index if previous else None
     if chosen_index is None and branch_choice is not None:
         chosen_index = branch_choice.index
+    known_words, basis = coverage.target(
+        user_id=adventure.user_id, language=adventure.target_language, level=adventure.level
+    )
     return GenerationRequest(
         target_language=adventure.target_language,
         level=adventure.level,
@@ -182,9 +189,8 @@ def generation_request(*, entry: Entry) -> GenerationRequest:
         review_words=weaving.review_words(
             user_id=adventure.user_id, language=adventure.target_language
         ),
-        known_words=coverage.target(
-            user_id=adventure.user_id, language=adventure.target_language, level=adventure.level
-        )[0],
+        known_words=known_words,
+        known_words_basis=basis,
         new_words=NEW_WORDS_BUDGET[adventure.level],
     )
 

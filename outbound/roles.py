@@ -45,7 +45,10 @@ class GenerationRequest:
     # What the passage aims at (``langlearn.difficulty.coverage``): the learner
     # knows about the ``known_words`` most frequent lemmas of the language, and
     # the passage may bring at most ``new_words`` content words beyond them.
+    # ``known_words_basis``: what that estimate comes from, "placement" (the
+    # learner's check) or "level" (the vocabulary of the level).
     known_words: int | None = None
+    known_words_basis: str = "level"
     new_words: int | None = None
     # Words and verb forms of an earlier attempt above the learner's level
     # (``langlearn.difficulty``): when set, the passage is being asked for once

@@ -22,9 +22,10 @@ of running words the learner knew) and ``new_words`` (content lemmas neither
 known nor learning) per passage, as ``{min, p10, p50, p90, max}``; the share of
 passages within the level's new-word budget; the re-ask rate and why
 (``reasked_for``); the median estimate. ``measure_ms``: what measuring one
-passage costs, on its annotated tokens: the learner's statuses read
-(``adventures.coverage.of_tokens``: one query for their words, one for their
-placement) and the estimate, band share and coverage computed
+passage costs, on its annotated tokens: the learner's placement read
+(``adventures.coverage.target``, with the generation request), their statuses
+read (``adventures.coverage.of_tokens``: one query for their words) and the
+estimate, band share and coverage computed
 (``adventures.levelfit.measure_tokens``), ``{p50, p95, p99, max}``.
 """
 
@@ -188,11 +189,13 @@ def _measure_cost(plan: Plan) -> dict[str, float]:
         sentences = list(entry.sentences.order_by("index").values_list("text", flat=True))
         tokens = asyncio.run(annotator.annotate(sentences, language=adventure.target_language))
         started = time.perf_counter()
+        size, basis = coverage.target(
+            user_id=adventure.user_id, language=adventure.target_language, level=adventure.level
+        )
         covered = coverage.of_tokens(
             tokens,
-            user_id=adventure.user_id,
+            reader=coverage.Reader(adventure.user_id, size, basis),
             language=adventure.target_language,
-            level=adventure.level,
         )
         levelfit.measure_tokens(
             tokens,

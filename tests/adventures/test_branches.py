@@ -125,7 +125,9 @@ def test_a_branch_is_generated_as_the_story_after_its_choice(branches_on):
 
 
 @pytest.mark.django_db
-def test_an_entry_after_decisions_is_asked_for_as_the_story_after_those_choices():
+def test_an_entry_after_decisions_is_asked_for_as_the_story_after_those_choices(
+    django_assert_num_queries,
+):
     adventure = make_adventure(make_user())
     first = make_complete_entry(adventure, position=1)
     second = make_complete_entry(adventure, position=2)
@@ -135,7 +137,9 @@ def test_an_entry_after_decisions_is_asked_for_as_the_story_after_those_choices(
     )
     make_decision(first, choice=first_choice, next_entry=second)
     third = make_decision(second, choice=second_choice).next_entry
-    request = selectors.generation_request(entry=third)
+    third = Entry.objects.select_related("adventure").get(id=third.id)
+    with django_assert_num_queries(3):  # the story so far, the words to weave, the placement
+        request = selectors.generation_request(entry=third)
     assert request.position == 3
     assert request.chosen_index == second_choice.index == 0
     assert [past.chosen for past in request.history] == [first_choice.text, second_choice.text]
